@@ -1,0 +1,45 @@
+#pragma once
+
+/// Turns an uploaded CSV into leads: matches header names loosely, normalises phones,
+/// collects every other column as a custom field, and reports each rejected row with its
+/// line and reason. Pure: deduplication and DNC checks belong to the LEAD_LIST actor, which
+/// owns the list's current phones.
+
+#include "domain/model.hpp"
+#include "domain/phone.hpp"
+#include "domain/result.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gobi::leads {
+
+/// The lead fields a CSV column can map to.
+enum class column { phone, name, email, company_name, job_title, timezone, resource_name,
+                    first_name, last_name, custom };
+
+/// Which field a header names: "phoneNumber", "phone", "phone_number", "Phone Number",
+/// "mobile" -> phone; "name", "prospect_name", "full name" -> name; "email", "e-mail" ->
+/// email; "company_name"/"company" ... Case, spaces, '_' and '-' are ignored.
+column classify_header(std::string_view header) noexcept;
+
+struct rejected_row {
+  std::size_t line = 0; ///< 1-based line in the file
+  std::string reason;
+};
+
+struct parse_result {
+  std::vector<lead> leads;            ///< valid rows, phone in E.164, in file order
+  std::vector<rejected_row> invalid;  ///< rows that could not be used
+  std::size_t rows = 0;               ///< data rows seen (excluding the header)
+};
+
+/// Parses a whole CSV. errc::validation when the file has no header or no phone column;
+/// errc::invalid_argument for a malformed file (unterminated quote: the line is named).
+/// `threads` > 1 splits the phone normalisation across that many threads.
+result<parse_result> parse_csv(std::string_view csv, const phone::normalizer& norm,
+                               unsigned threads = 1);
+
+} // namespace gobi::leads
