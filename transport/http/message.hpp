@@ -16,6 +16,10 @@ enum class verb { get, head, post, put, patch, del, options, other };
 
 std::string_view to_string(verb v) noexcept;
 
+/// Decodes %XX escapes (and '+' as a space when `plus_is_space`, as in query strings).
+/// A malformed escape ("%4", "%zz") is kept as written rather than rejected.
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+
 struct request {
   verb method = verb::get;
   std::string target; ///< as sent: path and query
