@@ -1,0 +1,159 @@
+#pragma once
+
+/// Every actor interface of gobid, with one comment line per message (as in Tenzir/VAST).
+/// Actors are named as a triple: `X_actor` (the handle type), `X_state`, `X(self, ...)`.
+///
+///   ROOT ── STORAGE (detached thread)      AUTH (detached thread: argon2id)
+///        ├─ HTTP_API (fed by the Beast server's transport threads)
+///        ├─ AGENT ×N      (status, heartbeats, heartbeat timeout)
+///        ├─ CAMPAIGN ×N   (status; pacing comes with the dialer)
+///        └─ LEAD_LIST ×N  (CSV import, dedupe)
+
+#include "actors/fwd.hpp"
+#include "domain/model.hpp"
+#include "domain/result.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gobi::actors {
+
+// --- atoms (CAF 0.17: at most 10 characters) -------------------------------------------------
+namespace atom {
+using exec = caf::atom_constant<caf::atom("exec")>;
+using deploy = caf::atom_constant<caf::atom("deploy")>;
+using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
+using tick = caf::atom_constant<caf::atom("tick")>;
+using get = caf::atom_constant<caf::atom("get")>;
+using start = caf::atom_constant<caf::atom("start")>;
+using pause = caf::atom_constant<caf::atom("pause")>;
+using upload = caf::atom_constant<caf::atom("upload")>;
+using hash = caf::atom_constant<caf::atom("hash")>;
+using verify = caf::atom_constant<caf::atom("verify")>;
+using spawn = caf::atom_constant<caf::atom("spawn")>;
+using stop = caf::atom_constant<caf::atom("stop")>;
+using update = caf::atom_constant<caf::atom("update")>;
+using drain = caf::atom_constant<caf::atom("drain")>;
+using http = caf::atom_constant<caf::atom("http")>;
+using status = caf::atom_constant<caf::atom("status")>;
+} // namespace atom
+
+// --- message payloads ---------------------------------------------------------------------------
+
+/// What an agent runtime reports: `POST /agents/:id/heartbeat {status, metrics}`.
+struct heartbeat_report {
+  runtime_status status = runtime_status::running;
+  std::string metrics_json = "{}";
+};
+
+/// The outcome of one CSV upload, as the API answers it.
+struct import_report {
+  std::int64_t imported = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t dnc = 0;  ///< imported, but marked DNC
+  std::int64_t rows = 0; ///< data rows in the file
+  std::vector<std::pair<std::int64_t, std::string>> invalid; ///< (line, reason)
+};
+
+/// An upload body handed to a LEAD_LIST actor (shared: CSVs can be 10 MiB and more).
+using csv_text = std::shared_ptr<const std::string>;
+
+/// A unit of storage work: a closure run on the STORAGE thread (see storage_actor.hpp).
+using store_job_ptr = std::shared_ptr<store_job>;
+
+/// An HTTP request with its responder, from the transport threads to HTTP_API.
+using http_exchange_ptr = std::shared_ptr<http_exchange>;
+
+// --- interfaces -----------------------------------------------------------------------------
+
+/// STORAGE: owns the database connection, runs on its own thread.
+using storage_actor = caf::typed_actor<
+  // Runs a job against the store and answers it back with its result filled in.
+  caf::replies_to<atom::exec, store_job_ptr>::with<store_job_ptr>>;
+
+/// AUTH: password hashing, off the event loops (argon2id takes tens of ms and 64 MiB).
+using auth_actor = caf::typed_actor<
+  // Hashes a password.
+  caf::replies_to<atom::hash, std::string>::with<std::string>,
+  // Checks a password against a stored hash (stored hash, password).
+  caf::replies_to<atom::verify, std::string, std::string>::with<bool>>;
+
+/// AGENT: one per agent; owns its status, heartbeats and the heartbeat timeout.
+using agent_actor = caf::typed_actor<
+  // Marks the agent ACTIVE (POST /agents/:id/deploy); answers the stored agent.
+  caf::replies_to<atom::deploy, tenant_id>::with<agent>,
+  // A runtime's heartbeat; STOPPED makes the agent INACTIVE; answers the stored agent.
+  caf::replies_to<atom::heartbeat, tenant_id, heartbeat_report>::with<agent>,
+  // The heartbeat deadline passed (self-sent; carries the generation it was armed with).
+  caf::reacts_to<atom::tick, std::uint64_t>,
+  // The agent record changed in storage (PUT): refresh what the actor keeps.
+  caf::reacts_to<atom::update, agent>>;
+
+/// CAMPAIGN: one per campaign; owns its status.
+using campaign_actor = caf::typed_actor<
+  // DRAFT/PAUSED -> RUNNING, after checking agents are ACTIVE and leads exist.
+  caf::replies_to<atom::start, tenant_id>::with<campaign>,
+  // RUNNING -> PAUSED.
+  caf::replies_to<atom::pause, tenant_id>::with<campaign>,
+  // The campaign record changed in storage (PUT).
+  caf::reacts_to<atom::update, campaign>>;
+
+/// LEAD_LIST: one per list; owns import and dedupe (the set of phones in the list).
+using lead_list_actor = caf::typed_actor<
+  // Imports a CSV: parse, normalise, dedupe against the list, mark DNC, store.
+  caf::replies_to<atom::upload, tenant_id, csv_text>::with<import_report>>;
+
+/// ROOT: supervisor and directory of the per-entity actors; routes to them.
+using root_actor = caf::typed_actor<
+  // Spawns (or refreshes) the actor for a created or updated entity.
+  caf::reacts_to<atom::spawn, agent>,
+  caf::reacts_to<atom::spawn, campaign>,
+  caf::reacts_to<atom::spawn, lead_list>,
+  // Stops an entity's actor (it was deleted).
+  caf::reacts_to<atom::stop, agent_id>,
+  caf::reacts_to<atom::stop, campaign_id>,
+  caf::reacts_to<atom::stop, lead_list_id>,
+  // Routed to the entity's actor (answers not_found when there is none).
+  caf::replies_to<atom::deploy, tenant_id, agent_id>::with<agent>,
+  caf::replies_to<atom::heartbeat, tenant_id, agent_id, heartbeat_report>::with<agent>,
+  caf::replies_to<atom::start, tenant_id, campaign_id>::with<campaign>,
+  caf::replies_to<atom::pause, tenant_id, campaign_id>::with<campaign>,
+  caf::replies_to<atom::upload, tenant_id, lead_list_id, csv_text>::with<import_report>,
+  // How many entity actors run: (agents, campaigns, lead lists).
+  caf::replies_to<atom::status>::with<std::int64_t, std::int64_t, std::int64_t>>;
+
+/// HTTP_API: routes, authenticates and answers HTTP requests.
+using http_api_actor = caf::typed_actor<
+  // One request from the Beast server, with the responder to answer it through.
+  caf::reacts_to<atom::http, http_exchange_ptr>>;
+
+// --- errors across actors ---------------------------------------------------------------------
+
+/// gobi::error <-> caf::error, so replies carry our codes, messages and fields.
+caf::error to_caf(const error& e);
+error from_caf(const caf::error& e);
+
+} // namespace gobi::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::tenant_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::agent_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::campaign_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::lead_list_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::agent)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::campaign)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::lead_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::heartbeat_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::import_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::csv_text)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::store_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::http_exchange_ptr)

@@ -1,0 +1,55 @@
+#pragma once
+
+/// Every tunable of gobi, in one place, with its unit in its name. The config loader
+/// (actors/app/config.cpp) starts from these; flags, the TOML file and the environment
+/// override them.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace gobi::defaults {
+
+using namespace std::chrono_literals;
+
+// --- service -----------------------------------------------------------------------------
+inline constexpr std::uint16_t http_port = 3000;
+inline constexpr const char* http_host = "127.0.0.1";
+inline constexpr const char* data_dir = "./data";
+inline constexpr const char* config_file = "config/gobi.toml";
+inline constexpr unsigned http_threads = 1;
+inline constexpr unsigned actor_workers = 2;      ///< CAF scheduler threads (set, never auto)
+inline constexpr std::size_t http_body_limit_bytes = 10u << 20; ///< 413 above
+inline constexpr const char* default_region = "US"; ///< for numbers without a country code
+inline constexpr std::uint16_t sip_port = 5060;
+inline constexpr const char* sip_host = "127.0.0.1";
+inline constexpr std::uint16_t rtp_port_min = 20000;
+inline constexpr std::uint16_t rtp_port_max = 29999;
+
+// --- agents ------------------------------------------------------------------------------
+inline constexpr std::int64_t agent_heartbeat_timeout_s = 90;
+inline constexpr std::int64_t runtime_config_cache_ttl_s = 300; ///< seeds' CONFIG_CACHE_TTL
+
+// --- auth --------------------------------------------------------------------------------
+inline constexpr std::int64_t jwt_ttl_s = 24 * 3600;
+inline constexpr int login_free_attempts = 5;
+inline constexpr std::int64_t login_window_s = 900;
+inline constexpr std::int64_t login_max_delay_s = 900;
+inline constexpr std::size_t password_min_length = 8;
+
+// --- actors ------------------------------------------------------------------------------
+inline constexpr auto storage_timeout = 30s;   ///< a storage job (imports are big)
+inline constexpr auto actor_request_timeout = 10s;
+inline constexpr auto auth_timeout = 10s;
+inline constexpr auto import_timeout = 120s;   ///< a CSV upload, parse to commit
+inline constexpr auto drain_timeout = 10s;     ///< SIGTERM: how long to wait for work to end
+
+// --- API ---------------------------------------------------------------------------------
+inline constexpr std::int64_t page_limit_default = 50;
+inline constexpr std::int64_t page_limit_max = 1000;
+inline constexpr std::int64_t preview_limit_default = 10;
+
+// --- lead import -------------------------------------------------------------------------
+inline constexpr unsigned import_threads = 2; ///< phone normalisation threads per upload
+
+} // namespace gobi::defaults
