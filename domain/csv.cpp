@@ -1,1 +1,149 @@
-// placeholder: being written
+#include "domain/csv.hpp"
+
+#include <array>
+
+namespace gobi::csv {
+
+namespace {
+
+constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
+/// 256 flags: which bytes end an unquoted field (the delimiter and line ends).
+using stop_table = std::array<bool, 256>;
+
+stop_table make_stops(char delimiter) {
+  stop_table t{};
+  t[static_cast<unsigned char>(delimiter)] = true;
+  t[static_cast<unsigned char>('\n')] = true;
+  t[static_cast<unsigned char>('\r')] = true;
+  return t;
+}
+
+inline bool stops(const stop_table& t, char c) noexcept {
+  return t[static_cast<unsigned char>(c)];
+}
+
+} // namespace
+
+reader::reader(std::string_view text, char delimiter) : reader(text, delimiter, 0, 1) {}
+
+reader::reader(std::string_view text, char delimiter, std::size_t offset, std::size_t line)
+  : text_(text), pos_(offset > text.size() ? text.size() : offset), line_(line),
+    delim_(delimiter) {
+  if (pos_ == 0 && text_.starts_with(utf8_bom))
+    pos_ = utf8_bom.size();
+}
+
+bool reader::next(record& out) {
+  if (!error_.empty())
+    return false;
+  const char* p = text_.data() + pos_;
+  const char* const end = text_.data() + text_.size();
+
+  // Skip blank lines (empty or only spaces/tabs that are not the delimiter).
+  for (;;) {
+    const char* q = p;
+    while (q != end && (*q == ' ' || *q == '\t') && *q != delim_)
+      ++q;
+    if (q == end) {
+      pos_ = text_.size();
+      return false;
+    }
+    if (*q == '\n') {
+      ++line_;
+      p = q + 1;
+    } else if (*q == '\r') {
+      ++line_;
+      p = q + 1;
+      if (p != end && *p == '\n')
+        ++p;
+    } else {
+      break;
+    }
+  }
+
+  // The table is tiny; building it per record costs less than a branch per byte would.
+  const stop_table table = make_stops(delim_);
+  out.line = line_;
+  std::size_t count = 0;
+  for (;;) {
+    if (count == out.fields.size())
+      out.fields.emplace_back();
+    std::string& field = out.fields[count++];
+    field.clear();
+
+    // Spreadsheets sometimes write `a, "b,c"`: spaces before an opening quote are dropped.
+    const char* q = p;
+    if (delim_ != ' ')
+      while (q != end && *q == ' ')
+        ++q;
+    if (q != end && *q == '"') {
+      p = q + 1;
+      for (;;) {
+        const char* r = p;
+        while (r != end && *r != '"' && *r != '\n' && *r != '\r')
+          ++r;
+        field.append(p, r);
+        if (r == end) {
+          error_ = "unterminated quoted field starting on line " + std::to_string(out.line);
+          pos_ = text_.size();
+          out.fields.resize(count);
+          return true;
+        }
+        if (*r == '"') {
+          if (r + 1 != end && r[1] == '"') {
+            field.push_back('"');
+            p = r + 2;
+            continue;
+          }
+          p = r + 1;
+          break;
+        }
+        // A line end inside quotes belongs to the field; count it as a line of the file.
+        ++line_;
+        if (*r == '\r' && r + 1 != end && r[1] == '\n') {
+          field.append("\r\n");
+          p = r + 2;
+        } else {
+          field.push_back(*r);
+          p = r + 1;
+        }
+      }
+      // Text after the closing quote (`"abc"def`) is kept, as spreadsheets do; spaces alone
+      // are dropped.
+      const char* r = p;
+      bool only_spaces = true;
+      while (r != end && !stops(table, *r)) {
+        only_spaces = only_spaces && *r == ' ';
+        ++r;
+      }
+      if (!only_spaces)
+        field.append(p, r);
+      p = r;
+    } else {
+      const char* r = p;
+      while (r != end && !stops(table, *r))
+        ++r;
+      field.assign(p, r);
+      p = r;
+    }
+
+    if (p == end)
+      break;
+    if (*p == delim_) {
+      ++p;
+      continue;
+    }
+    ++line_; // '\n', '\r' or "\r\n"
+    if (*p == '\r' && p + 1 != end && p[1] == '\n')
+      p += 2;
+    else
+      ++p;
+    break;
+  }
+  out.fields.resize(count);
+  pos_ = static_cast<std::size_t>(p - text_.data());
+  return true;
+}
+
+} // namespace gobi::csv

@@ -25,6 +25,15 @@ enum class column { phone, name, email, company_name, job_title, timezone, resou
 /// email; "company_name"/"company" ... Case, spaces, '_' and '-' are ignored.
 column classify_header(std::string_view header) noexcept;
 
+/// A light e-mail check for imports: one '@', a non-empty local part, and a domain with a dot
+/// between non-empty labels; no spaces. Deliverability is not our business.
+bool is_plausible_email(std::string_view email) noexcept;
+
+/// True for "UTC" and IANA-looking zone names: a known area ("America", "Europe", "Etc",
+/// ...) then one or more '/'-separated names of letters, digits, '_', '-' and '+'
+/// ("America/Argentina/Buenos_Aires", "Etc/GMT+5"). Does not consult a zone database.
+bool is_plausible_timezone(std::string_view tz) noexcept;
+
 struct rejected_row {
   std::size_t line = 0; ///< 1-based line in the file
   std::string reason;
@@ -38,7 +47,16 @@ struct parse_result {
 
 /// Parses a whole CSV. errc::validation when the file has no header or no phone column;
 /// errc::invalid_argument for a malformed file (unterminated quote: the line is named).
-/// `threads` > 1 splits the phone normalisation across that many threads.
+/// `threads` > 1 splits the rows across that many threads, joined before returning (the
+/// file is read once more up front to find where to split).
+///
+/// Rows: values are trimmed; a row shorter than the header has its missing fields empty; a
+/// row with more non-empty fields than the header is rejected ("has 5 fields, header has
+/// 4"; empty extras, as spreadsheets pad rows with commas, are ignored). A row is rejected
+/// for a missing or invalid phone, an invalid e-mail or time zone, with the first reason.
+/// Columns that map to no lead field (and second columns for the same field) go to
+/// `custom_fields_json` under their original header. Text that is not UTF-8 is read as
+/// Latin-1. Leads come out `pending`, with no list, tenant or id.
 result<parse_result> parse_csv(std::string_view csv, const phone::normalizer& norm,
                                unsigned threads = 1);
 

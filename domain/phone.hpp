@@ -15,6 +15,21 @@
 
 namespace gobi::phone {
 
+namespace detail {
+struct region_rules; // the parsing rules of a region the fast path handles (phone.cpp)
+} // namespace detail
+
+/// Normalises raw phone numbers to E.164. Cheap to copy; immutable after construction, so
+/// one instance may serve many threads.
+///
+/// Fast path: plain input (digits, spaces, `.-()/`, a leading '+') for regions whose
+/// parsing rules it reproduces exactly is split into country code and national number by
+/// hand, and only the validity check runs through libphonenumber. Everything else (letters,
+/// extensions, unusual regions, and every number the fast path finds invalid) goes through
+/// libphonenumber's full Parse, which also words the rejection. The results equal
+/// Parse + IsValidNumber + Format(E164), with one addition: "00" is accepted as an
+/// international prefix in every region (libphonenumber only does so where it is the
+/// region's own, e.g. not in the US, whose prefix is 011).
 class normalizer {
 public:
   /// `default_region`: ISO 3166 region for numbers written without a country code ("US").
@@ -27,8 +42,11 @@ public:
   const std::string& default_region() const noexcept { return region_; }
 
 private:
+  result<std::string> slow_path(std::string_view raw) const;
+
   std::string region_;
   int region_calling_code_ = 0;
+  const detail::region_rules* rules_ = nullptr; ///< null: national input takes the slow path
 };
 
 /// True for a syntactically plausible E.164 string ("+" then 8-15 digits, no leading 0).

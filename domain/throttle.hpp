@@ -4,6 +4,12 @@
 /// e-mail or a client address) within `window_s`, further attempts are refused for a delay
 /// that doubles with each failure, up to `max_delay_s`. A success clears the key.
 /// Time comes in as an argument; bounded memory (oldest keys evicted past `max_keys`).
+///
+/// With the defaults: failures 1-4 cost nothing; the 5th blocks the key for 1 s, the 6th for
+/// 2 s, the 7th for 4 s, ... at most 900 s. A key's count restarts once `window_s` has passed
+/// since its first failure and it is no longer blocked.
+///
+/// Not thread-safe: owned by one actor (the HTTP/auth actor), like any domain state.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,8 +42,13 @@ private:
   struct entry {
     int failures = 0;
     std::int64_t first_failure_s = 0;
+    std::int64_t last_failure_s = 0;
     std::int64_t blocked_until_s = 0;
   };
+  /// True once the entry no longer affects anything at `now_s`.
+  bool expired(const entry& e, std::int64_t now_s) const noexcept;
+  /// Makes room for one more key: drops expired entries, then the least recently failed.
+  void evict(std::int64_t now_s);
   options opts_;
   std::unordered_map<std::string, entry> keys_;
 };
