@@ -14,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
@@ -546,4 +547,32 @@ TEST_CASE("start() resolves host names") {
   server s{o, [](request&&, responder&& r) { r(response{}); }};
   REQUIRE(s.start().ok());
   CHECK(s.port() != 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "many clients at once, answered from transport and other threads") {
+  start();
+  constexpr int clients = 8;
+  constexpr int requests = 40;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        client c{port()};
+        for (int i = 0; i < requests; ++i) {
+          std::string_view target = i % 3 == 0 ? "/thread" : i % 3 == 1 ? "/shared" : "/echo";
+          reply r = c.get(std::string{target} + "?q=" + std::to_string(t * 1000 + i));
+          bool good = r.result_int() == 200 &&
+                      (target != "/shared" || r.body().size() == big->size()) &&
+                      (target != "/echo" ||
+                       r.body().find("\"q\":\"" + std::to_string(t * 1000 + i) + "\"") !=
+                         std::string::npos);
+          if (good) ++ok;
+        }
+      } catch (const std::exception&) {
+        // counted as failures below
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(ok == clients * requests);
 }

@@ -4,7 +4,7 @@
 
 #include <utility> // before Asio, for GCC 12
 
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -43,6 +43,10 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using strand_type = net::strand<net::io_context::executor_type>;
+/// Streams and sockets typed on the strand itself rather than Asio's type-erased
+/// any_io_executor: every operation skips the type erasure (measurable at 30k+ requests/s).
+using socket_type = net::basic_stream_socket<tcp, strand_type>;
+using stream_type = beast::basic_stream<tcp, strand_type, beast::unlimited_rate_policy>;
 
 /// After an error response (400, 413, 431, 503) the client may still be sending; closing at
 /// once would make the kernel reset the connection and could destroy the response before the
@@ -227,7 +231,7 @@ struct core {
 */
 class connection : public std::enable_shared_from_this<connection> {
 public:
-  connection(std::shared_ptr<core> c, tcp::socket socket, strand_type strand)
+  connection(std::shared_ptr<core> c, socket_type socket, strand_type strand)
     : core_(std::move(c)), strand_(std::move(strand)), stream_(std::move(socket)) {
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -449,7 +453,7 @@ private:
 
   std::shared_ptr<core> core_;
   strand_type strand_;
-  beast::tcp_stream stream_;
+  stream_type stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
@@ -478,12 +482,12 @@ struct server::impl {
 
   void accept() {
     pending_strand_.emplace(net::make_strand(core_->ioc));
-    acceptor_.async_accept(*pending_strand_, [this](beast::error_code ec, tcp::socket s) {
+    acceptor_.async_accept(*pending_strand_, [this](beast::error_code ec, socket_type s) {
       on_accept(ec, std::move(s));
     });
   }
 
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, socket_type socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       backoff_.expires_after(accept_backoff);
@@ -516,6 +520,9 @@ struct server::impl {
   net::steady_timer backoff_;
   std::optional<strand_type> pending_strand_;
   std::atomic<std::uint16_t> port_{0};
+  /// Keeps run() from returning until stop() has queued every close: without it the threads
+  /// could run out of work between two of those posts and leave the rest queued forever.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
 
   std::mutex life_mu_; ///< serialises start() and stop(); guards the fields below
   bool started_ = false;
@@ -562,6 +569,7 @@ status server::impl::start() {
   if (ec) return fail("listen", ec);
   port_ = acceptor_.local_endpoint(ec).port();
 
+  work_.emplace(core_->ioc.get_executor());
   accept();
   unsigned n = o.threads == 0 ? 1 : o.threads;
   try {
@@ -611,6 +619,8 @@ void server::impl::stop_locked() {
     });
     for (auto& c : open) net::post(c->strand(), [c] { c->shut(); });
     open.clear(); // outside core::mu: this may destroy connections
+    // Everything is queued: the threads may now run out of work and return.
+    work_.reset();
   }
 
   // Called from one of our own threads (a handler): it cannot join itself. Closing is under
