@@ -88,6 +88,7 @@ struct code_info {
   bool known = false;
   const detail::region_rules* rules = nullptr; ///< main region's, when it is a fast region
   bool region_check_suffices = false;          ///< see shared_codes_led_by_plain_region
+  bool single_region = false;                  ///< then the region check is IsValidNumber
   std::string main_region;
 };
 
@@ -124,8 +125,9 @@ tables build_tables() {
     auto& info = t.codes[static_cast<std::size_t>(code)];
     info.known = true;
     info.main_region = regions.front();
+    info.single_region = regions.size() == 1;
     info.region_check_suffices
-      = regions.size() == 1
+      = info.single_region
         || std::find(shared_codes_led_by_plain_region.begin(),
                      shared_codes_led_by_plain_region.end(), code)
              != shared_codes_led_by_plain_region.end();
@@ -211,9 +213,13 @@ PhoneNumber make_number(int calling_code, std::string_view national) {
 
 bool is_valid(const PhoneNumber& n, const code_info& info) {
   const auto& u = util();
-  if (info.region_check_suffices && u.IsValidNumberForRegion(n, info.main_region))
+  if (!info.region_check_suffices)
+    return u.IsValidNumber(n);
+  // IsValidNumber would first look up the number's region (a second type check for shared
+  // codes); for these codes a valid number's region is the main one.
+  if (u.IsValidNumberForRegion(n, info.main_region))
     return true;
-  return u.IsValidNumber(n);
+  return !info.single_region && u.IsValidNumber(n); // e.g. +1 numbers of Canada
 }
 
 /// Strips the national prefix, validates, and formats; nullopt when Parse must decide.
