@@ -122,27 +122,34 @@ struct alias {
   column col;
 };
 
+// clang-format off
 constexpr alias aliases[] = {
-  {"phonenumber", column::phone},     {"phone", column::phone},
-  {"mobile", column::phone},          {"mobilenumber", column::phone},
-  {"mobilephone", column::phone},     {"cellphone", column::phone},
-  {"telephone", column::phone},       {"telephonenumber", column::phone},
-  {"name", column::name},             {"prospectname", column::name},
-  {"fullname", column::name},         {"contactname", column::name},
-  {"leadname", column::name},         {"firstname", column::first_name},
-  {"givenname", column::first_name},  {"lastname", column::last_name},
-  {"surname", column::last_name},     {"familyname", column::last_name},
-  {"email", column::email},           {"emailaddress", column::email},
-  {"mail", column::email},            {"companyname", column::company_name},
-  {"company", column::company_name},  {"organization", column::company_name},
-  {"organisation", column::company_name}, {"jobtitle", column::job_title},
-  {"title", column::job_title},       {"position", column::job_title},
-  {"timezone", column::timezone},     {"tz", column::timezone},
-  {"resourcename", column::resource_name}, {"resource", column::resource_name},
-  {"phoneno", column::phone},         {"cell", column::phone},
-  {"tel", column::phone},             {"emailid", column::email},
+  {"phone", column::phone}, {"phonenumber", column::phone}, {"phoneno", column::phone},
+  {"mobile", column::phone}, {"mobilenumber", column::phone}, {"mobilephone", column::phone},
+  {"cell", column::phone}, {"cellphone", column::phone}, {"tel", column::phone},
+  {"telephone", column::phone}, {"telephonenumber", column::phone},
+
+  {"name", column::name}, {"fullname", column::name}, {"prospectname", column::name},
+  {"contactname", column::name}, {"leadname", column::name},
+  {"firstname", column::first_name}, {"givenname", column::first_name},
+  {"lastname", column::last_name}, {"surname", column::last_name},
+  {"familyname", column::last_name},
+
+  {"email", column::email}, {"emailaddress", column::email}, {"emailid", column::email},
+  {"mail", column::email},
+
+  {"companyname", column::company_name}, {"company", column::company_name},
+  {"organization", column::company_name}, {"organisation", column::company_name},
   {"organizationname", column::company_name}, {"organisationname", column::company_name},
+
+  {"jobtitle", column::job_title}, {"title", column::job_title},
+  {"position", column::job_title},
+
+  {"timezone", column::timezone}, {"tz", column::timezone},
+
+  {"resourcename", column::resource_name}, {"resource", column::resource_name},
 };
+// clang-format on
 
 /// Which CSV column feeds which lead field, and the custom columns with their JSON keys.
 struct layout {
