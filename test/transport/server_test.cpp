@@ -246,6 +246,35 @@ TEST_CASE_FIXTURE(fixture, "GET: status, standard headers and the request's fiel
   CHECK(d.root().get("headers")->as_int() == 3);
 }
 
+TEST_CASE_FIXTURE(fixture, "absolute-form targets route on their path") {
+  start();
+  client c{port()};
+  struct row {
+    std::string_view target, path, query;
+  };
+  for (auto [target, path, query] :
+       std::vector<row>{{"http://example.com/echo/x?q=1", "/echo/x", "q=1"},
+                        {"https://example.com:8443/echo", "/echo", ""}}) {
+    CAPTURE(target);
+    reply r = c.get(target);
+    REQUIRE(r.result_int() == 200);
+    auto d = body_json(r);
+    CHECK(field(d, "path") == path);
+    CHECK(field(d, "query") == query);
+    CHECK(field(d, "target") == target);
+  }
+}
+
+TEST_CASE_FIXTURE(fixture, "an error after a HEAD request still carries its body") {
+  start();
+  client c{port()};
+  CHECK(c.get("/shared", true).result_int() == 200);
+  c.send("GET /echo HTTP/1.1\r\nHost: t\r\nContent-Length: nope\r\n\r\n");
+  reply r = c.read();
+  CHECK(r.result_int() == 400);
+  CHECK(r.body().find("malformed HTTP request") != std::string::npos);
+}
+
 TEST_CASE_FIXTURE(fixture, "POST: the body and its content type reach the handler") {
   start();
   client c{port()};

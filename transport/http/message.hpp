@@ -74,8 +74,9 @@ private:
   std::shared_ptr<send_fn> fn_;
 };
 
-/// Called on a transport thread for every complete request. Must not block: hand the work
-/// to an actor and answer through the responder.
+/// Called on a transport thread (the connection's strand) for every complete request. Must not
+/// block: hand the work to an actor and answer through the responder. An exception escaping it
+/// is caught by the server; the unanswered responder then answers 500.
 using handler = std::function<void(request&&, responder&&)>;
 
 } // namespace gobi::http

@@ -296,6 +296,8 @@ private:
 
   void read_header() {
     phase_ = phase::reading;
+    version_ = 11; // until a request says otherwise: errors answer as HTTP/1.1 with a body
+    head_request_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(core_->opts.header_limit, std::numeric_limits<std::uint32_t>::max())));
@@ -353,8 +355,14 @@ private:
     req.method = from_beast(msg.method());
     req.target = std::string{msg.target()};
     std::string_view target = req.target;
+    // Absolute form ("http://host/path?q", RFC 7230 section 5.3.2): route on the path.
+    if (target.starts_with("http://") || target.starts_with("https://")) {
+      auto authority_end = target.find_first_of("/?", target.find("//") + 2);
+      target = authority_end == target.npos ? std::string_view{} : target.substr(authority_end);
+    }
     auto q = target.find('?');
     req.path = percent_decode(target.substr(0, q));
+    if (req.path.empty()) req.path = "/";
     if (q != std::string_view::npos) req.query = std::string{target.substr(q + 1)};
     req.headers.reserve(8);
     for (const auto& f : msg) {

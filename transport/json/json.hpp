@@ -19,6 +19,10 @@ namespace gobi::json {
 // --- writing ---------------------------------------------------------------------------------
 
 /// Builds one JSON document in memory. Calls must nest correctly (as rapidjson requires).
+/// Owned by whoever builds the document; not thread-safe (one writer per thread).
+/// Strings and keys are escaped by rapidjson; invalid UTF-8 in them is replaced by U+FFFD so
+/// the output is always valid JSON. Doubles are written shortest-round-trip (0.7 -> 0.7,
+/// 3.0 -> 3); NaN and infinities, which JSON cannot express, are written as null.
 class writer {
 public:
   writer();
@@ -64,7 +68,9 @@ std::string quote(std::string_view s);
 
 enum class kind { null, boolean, number, string, array, object };
 
-/// A parsed JSON value: an immutable tree owned by a `document`. Cheap to copy (a pointer).
+/// A parsed JSON value: an immutable tree owned by a `document`. Cheap to copy (a pointer);
+/// valid while its document lives (moving the document keeps it valid). Read-only, so any
+/// number of threads may read one document.
 class value {
 public:
   kind type() const noexcept;
@@ -77,7 +83,9 @@ public:
 
   std::string_view as_string() const noexcept; ///< "" unless a string
   double as_double() const noexcept;           ///< 0 unless a number
-  std::optional<std::int64_t> as_int() const noexcept; ///< set only for integral numbers
+  /// Set only for integral numbers that fit an int64: "3" and also "3.0" or "1e3" (an integral
+  /// value written as a double is accepted); "3.5" and integers beyond int64 give nullopt.
+  std::optional<std::int64_t> as_int() const noexcept;
   bool as_bool() const noexcept;
 
   /// Object member or nullopt (also when this is not an object).
@@ -96,7 +104,8 @@ private:
   const node* n_ = nullptr;
 };
 
-/// A parsed document: owns the tree its values point into.
+/// A parsed document: owns the tree its values point into (and the strings, so the parsed
+/// text need not outlive it). A default-constructed document's root is null.
 class document {
 public:
   document();
@@ -109,8 +118,12 @@ public:
   std::unique_ptr<impl> impl_;
 };
 
-/// Parses `text`. On failure errc::invalid_argument with a message such as
-/// "malformed JSON at line 3, column 14 (byte 52): missing a comma or '}'".
+/// Parses `text` (any size; tested beyond 10 MiB). On failure errc::invalid_argument with a
+/// message such as "malformed JSON at line 3, column 14 (byte 52): missing a comma or '}'
+/// after an object member": line and column count from 1 (columns in characters), the byte
+/// offset from 0. Also refused, with their location: invalid UTF-8 and nesting deeper than
+/// 1024 levels. An empty or all-whitespace text gives "empty body: expected a JSON object".
+/// errc::too_large only when memory runs out.
 result<document> parse(std::string_view text);
 
 } // namespace gobi::json
