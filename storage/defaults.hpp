@@ -11,7 +11,7 @@ inline constexpr int sqlite_busy_timeout_ms = 5000;
 
 /// SQLite's page cache per connection. Large enough that the (tenant_id, phone) index of a
 /// million-lead import stays in memory while it is built.
-inline constexpr int sqlite_cache_size_kib = 64 * 1024;
+inline constexpr int sqlite_cache_size_kib = 128 * 1024;
 
 /// How long opening a PostgreSQL connection may take (unless the URL says otherwise).
 inline constexpr int pg_connect_timeout_s = 10;

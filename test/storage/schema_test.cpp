@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <set>
 #include <string_view>
+#include <thread>
 
 using namespace gobi;
 using namespace gobi::storage;
@@ -104,4 +105,58 @@ TEST_CASE("sqlite: data persists across reopening") {
   auto more = make_leads(t.id, l.id, 1, 15559990000LL);
   MUST(db->insert_leads(more));
   CHECK(more[0].id > leads[9].id);
+}
+
+TEST_CASE("two stores on one database see each other's writes") {
+  for (const auto& b : backends()) {
+    INFO("backend: " << b);
+    test_db db{b, true};
+    auto second = MUST(open_store(db.url()));
+    MUST(second->migrate());
+    auto t = MUST(db->create_tenant(make_tenant("acme")));
+    CHECK(MUST(second->get_tenant(t.id)).name == "acme");
+    auto a = MUST(second->create_agent(make_agent(t.id, "ava")));
+    CHECK(MUST(db->get_agent(t.id, a.id)).name == "ava");
+  }
+}
+
+TEST_CASE("a store opened on one thread works on another") {
+  // The STORAGE actor's store is opened before the actor's thread exists.
+  for (const auto& b : backends()) {
+    INFO("backend: " << b);
+    test_db db{b, true};
+    result<tenant> created = error{};
+    result<std::vector<lead_list>> listed = error{};
+    std::thread worker{[&] {
+      created = db->create_tenant(make_tenant("acme"));
+      if (created)
+        (void) db->create_lead_list(make_list(created->id, "fair"));
+      if (created)
+        listed = db->list_lead_lists(created->id);
+    }};
+    worker.join();
+    REQUIRE(created.ok());
+    REQUIRE(listed.ok());
+    CHECK(listed->size() == 1);
+    CHECK(MUST(db->get_tenant(created->id)).name == "acme"); // and back on this thread
+  }
+}
+
+TEST_CASE("concurrent migrate calls on one database both succeed") {
+  for (const auto& b : backends()) {
+    INFO("backend: " << b);
+    test_db db{b, false};
+    std::vector<status> outcomes(3, status{error{}});
+    std::vector<std::thread> workers;
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      workers.emplace_back([&, i] {
+        auto s = open_store(db.url());
+        outcomes[i] = s ? (*s)->migrate() : status{std::move(s).err()};
+      });
+    for (auto& w : workers)
+      w.join();
+    for (const auto& o : outcomes)
+      CHECK_MESSAGE(o.ok(), (o.ok() ? std::string{} : o.err().message));
+    CHECK(MUST(db->schema_version()) == latest_schema_version());
+  }
 }
