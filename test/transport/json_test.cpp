@@ -13,24 +13,23 @@ using namespace gobi::json;
 TEST_CASE("writer builds nested documents") {
   writer w;
   w.begin_object()
-    .field("name", "Ada")
-    .field("age", 36)
-    .field("big", std::int64_t{-9223372036854775807 - 1})
-    .field("ratio", 0.7)
-    .field("ok", true)
-    .key("nothing")
-    .null()
-    .key("list")
-    .begin_array()
-    .number(std::int64_t{1})
-    .string("two")
-    .begin_object()
-    .end_object()
-    .end_array()
-    .end_object();
-  CHECK(w.view() ==
-        R"({"name":"Ada","age":36,"big":-9223372036854775808,"ratio":0.7,"ok":true,)"
-        R"("nothing":null,"list":[1,"two",{}]})");
+      .field("name", "Ada")
+      .field("age", 36)
+      .field("big", std::int64_t{-9223372036854775807 - 1})
+      .field("ratio", 0.7)
+      .field("ok", true)
+      .key("nothing")
+      .null()
+      .key("list")
+      .begin_array()
+      .number(std::int64_t{1})
+      .string("two")
+      .begin_object()
+      .end_object()
+      .end_array()
+      .end_object();
+  CHECK(w.view() == R"({"name":"Ada","age":36,"big":-9223372036854775808,"ratio":0.7,"ok":true,)"
+                    R"("nothing":null,"list":[1,"two",{}]})");
   std::string s = w.take();
   CHECK(s.front() == '{');
   CHECK(w.view().empty());
@@ -62,9 +61,9 @@ TEST_CASE("doubles are written shortest and read back exactly") {
 TEST_CASE("non-finite doubles are written as null") {
   writer w;
   w.begin_array()
-    .number(std::numeric_limits<double>::quiet_NaN())
-    .number(std::numeric_limits<double>::infinity())
-    .end_array();
+      .number(std::numeric_limits<double>::quiet_NaN())
+      .number(std::numeric_limits<double>::infinity())
+      .end_array();
   CHECK(w.view() == "[null,null]");
 }
 
@@ -75,13 +74,16 @@ TEST_CASE("strings are escaped") {
   CHECK(quote("line\nbreak\ttab\r") == R"("line\nbreak\ttab\r")");
   CHECK(quote(std::string_view{"nul\0x", 5}) == R"("nul\u0000x")");
   CHECK(quote("\x01\x1f") == R"("\u0001\u001F")");
-  CHECK(quote("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+  CHECK(quote("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") ==
+        "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
   CHECK(quote("") == R"("")");
 }
 
 TEST_CASE("invalid UTF-8 is replaced, so the output stays valid JSON") {
-  std::string bad = quote("a\xFF" "b\xC3");
-  CHECK(bad == "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+  std::string bad = quote("a\xFF"
+                          "b\xC3");
+  CHECK(bad == "\"a\xEF\xBF\xBD"
+               "b\xEF\xBF\xBD\"");
   CHECK(parse(bad));
   // Overlong encodings and surrogates are invalid too.
   CHECK(quote("\xC0\xAF") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
@@ -136,7 +138,8 @@ TEST_CASE("parse walks objects, arrays and scalars") {
   auto members = root.members();
   REQUIRE(members.size() == 8);
   std::vector<std::string_view> keys;
-  for (auto& [k, v] : members) keys.push_back(k);
+  for (auto& [k, v] : members)
+    keys.push_back(k);
   CHECK(keys == std::vector<std::string_view>{"s", "i", "d", "t", "f", "n", "a", "o"});
 }
 
@@ -161,7 +164,7 @@ TEST_CASE("as_int: integral numbers only") {
   REQUIRE(doc);
   auto e = doc->root().elements();
   CHECK(e[0].as_int() == 3);
-  CHECK(e[1].as_int() == 3);    // integral value written as a double: accepted
+  CHECK(e[1].as_int() == 3); // integral value written as a double: accepted
   CHECK(e[2].as_int() == 1000);
   CHECK_FALSE(e[3].as_int());
   CHECK(e[4].as_int() == 0);
@@ -174,8 +177,8 @@ TEST_CASE("as_int: integral numbers only") {
 
 TEST_CASE("to_json round-trips") {
   for (std::string_view text :
-       {R"({"a":1,"b":[true,false,null],"c":{"d":"e\"f\\g\u0001"},"e":-2.5})",
-        R"([])", R"({})", R"("just a string")", R"(18446744073709551615)",
+       {R"({"a":1,"b":[true,false,null],"c":{"d":"e\"f\\g\u0001"},"e":-2.5})", R"([])", R"({})",
+        R"("just a string")", R"(18446744073709551615)",
         R"({"nested":{"deeper":{"deepest":[1,[2,[3]]]}}})"}) {
     CAPTURE(text);
     auto doc = parse(text);
@@ -206,22 +209,22 @@ TEST_CASE("malformed JSON reports line, column and byte") {
     std::string_view message;
   };
   for (auto [text, message] : std::vector<row>{
-         {R"({"a":1 "b":2})",
-          "malformed JSON at line 1, column 8 (byte 7): missing a comma or '}' after an object "
-          "member"},
-         // Reported where the parser noticed: after "tru".
-         {"{\n  \"a\": 1,\n  \"b\": tru\n}",
-          "malformed JSON at line 3, column 11 (byte 22): invalid value"},
-         {"[1,2", "malformed JSON at line 1, column 5 (byte 4): missing a comma or ']' after an "
-                  "array element"},
-         {R"({"a":"unterminated)",
-          "malformed JSON at line 1, column 19 (byte 18): missing a closing quotation mark in "
-          "string"},
-         {"{\"a\":1} x",
-          "malformed JSON at line 1, column 9 (byte 8): the document root must not be followed "
-          "by other values"},
-         {"{'a':1}", "malformed JSON at line 1, column 2 (byte 1): missing a name for object "
-                     "member"},
+           {R"({"a":1 "b":2})",
+            "malformed JSON at line 1, column 8 (byte 7): missing a comma or '}' after an object "
+            "member"},
+           // Reported where the parser noticed: after "tru".
+           {"{\n  \"a\": 1,\n  \"b\": tru\n}",
+            "malformed JSON at line 3, column 11 (byte 22): invalid value"},
+           {"[1,2", "malformed JSON at line 1, column 5 (byte 4): missing a comma or ']' after an "
+                    "array element"},
+           {R"({"a":"unterminated)",
+            "malformed JSON at line 1, column 19 (byte 18): missing a closing quotation mark in "
+            "string"},
+           {"{\"a\":1} x",
+            "malformed JSON at line 1, column 9 (byte 8): the document root must not be followed "
+            "by other values"},
+           {"{'a':1}", "malformed JSON at line 1, column 2 (byte 1): missing a name for object "
+                       "member"},
        }) {
     CAPTURE(text);
     auto r = parse(text);
@@ -276,10 +279,10 @@ TEST_CASE("large documents parse") {
   w.begin_array();
   for (int i = 0; i < 200000; ++i)
     w.begin_object()
-      .field("id", i)
-      .field("name", "lead number something something")
-      .field("score", i * 0.5)
-      .end_object();
+        .field("id", i)
+        .field("name", "lead number something something")
+        .field("score", i * 0.5)
+        .end_object();
   w.end_array();
   std::string text = w.take();
   REQUIRE(text.size() > (10u << 20));

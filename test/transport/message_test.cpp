@@ -25,17 +25,17 @@ TEST_CASE("percent_decode") {
     std::string_view out;
   };
   for (auto [in, plus, out] : std::vector<row>{
-         {"", false, ""},
-         {"plain", false, "plain"},
-         {"a%20b", false, "a b"},
-         {"%2F%2f", false, "//"},
-         {"caf%C3%A9", false, "caf\xC3\xA9"},
-         {"a+b", false, "a+b"},
-         {"a+b", true, "a b"},
-         {"100%", false, "100%"},   // a lone '%' stays
-         {"%4", false, "%4"},       // truncated escape stays
-         {"%zz%41", false, "%zzA"}, // invalid escape stays, the next one decodes
-         {"%00x", false, std::string_view{"\0x", 2}},
+           {"", false, ""},
+           {"plain", false, "plain"},
+           {"a%20b", false, "a b"},
+           {"%2F%2f", false, "//"},
+           {"caf%C3%A9", false, "caf\xC3\xA9"},
+           {"a+b", false, "a+b"},
+           {"a+b", true, "a b"},
+           {"100%", false, "100%"},   // a lone '%' stays
+           {"%4", false, "%4"},       // truncated escape stays
+           {"%zz%41", false, "%zzA"}, // invalid escape stays, the next one decodes
+           {"%00x", false, std::string_view{"\0x", 2}},
        }) {
     CAPTURE(in);
     CHECK(percent_decode(in, plus) == out);
@@ -75,7 +75,7 @@ struct recorder {
   }
 };
 constexpr std::string_view no_response =
-  R"({"error":{"code":"internal_error","message":"no response"}})";
+    R"({"error":{"code":"internal_error","message":"no response"}})";
 } // namespace
 
 TEST_CASE("responder sends once") {

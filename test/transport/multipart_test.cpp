@@ -54,7 +54,7 @@ TEST_CASE("multipart_boundary") {
 TEST_CASE("parse_multipart extracts fields and files") {
   std::string body = form_body("----WebKitFormBoundary7MA4YWxkTrZu0gW");
   auto parts =
-    parse_multipart("multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", body);
+      parse_multipart("multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW", body);
   REQUIRE(parts);
   REQUIRE(parts->size() == 2);
   CHECK((*parts)[0].name == "list_name");
@@ -98,19 +98,19 @@ TEST_CASE("parse_multipart errors say what is wrong") {
     std::string_view message;
   };
   for (const auto& [body, message] : std::vector<row>{
-         {"no boundary here", "multipart body does not contain its boundary 'B'"},
-         {"--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nsome data",
-          "multipart body truncated: part 1 ('f') has no closing boundary"},
-         {"--B\r\nContent-Disposition: form-data; name=\"f\"",
-          "multipart part 1: truncated in its headers"},
-         {"--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n--B",
-          "multipart body truncated: it ends without the closing boundary"},
-         {"--Bjunk\r\n", "multipart part 1: expected CRLF after the boundary"},
-         {"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--",
-          "multipart part 1: missing Content-Disposition: form-data with a name"},
-         {"--B\r\nContent-Disposition: attachment; name=\"f\"\r\n\r\nx\r\n--B--",
-          "multipart part 1: Content-Disposition is not form-data"},
-         {"--B\r\nbroken header\r\n\r\nx\r\n--B--", "multipart part 1: header line without ':'"},
+           {"no boundary here", "multipart body does not contain its boundary 'B'"},
+           {"--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nsome data",
+            "multipart body truncated: part 1 ('f') has no closing boundary"},
+           {"--B\r\nContent-Disposition: form-data; name=\"f\"",
+            "multipart part 1: truncated in its headers"},
+           {"--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n--B",
+            "multipart body truncated: it ends without the closing boundary"},
+           {"--Bjunk\r\n", "multipart part 1: expected CRLF after the boundary"},
+           {"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--",
+            "multipart part 1: missing Content-Disposition: form-data with a name"},
+           {"--B\r\nContent-Disposition: attachment; name=\"f\"\r\n\r\nx\r\n--B--",
+            "multipart part 1: Content-Disposition is not form-data"},
+           {"--B\r\nbroken header\r\n\r\nx\r\n--B--", "multipart part 1: header line without ':'"},
        }) {
     CAPTURE(body);
     auto r = parse_multipart(ct, body);

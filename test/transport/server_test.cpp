@@ -39,7 +39,8 @@ constexpr auto client_deadline = std::chrono::seconds(5);
 /// misbehaving server fails the test instead of hanging it.
 class client {
 public:
-  explicit client(std::uint16_t port) : stream_(ioc_) {
+  explicit client(std::uint16_t port)
+      : stream_(ioc_) {
     stream_.expires_after(client_deadline);
     stream_.connect(tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
   }
@@ -80,8 +81,7 @@ public:
     stream_.expires_after(client_deadline);
     stream_.async_read_some(net::buffer(&c, 1), [&](beast::error_code e, std::size_t) { ec = e; });
     run();
-    return buffer_.size() == 0 &&
-           (ec == net::error::eof || ec == net::error::connection_reset);
+    return buffer_.size() == 0 && (ec == net::error::eof || ec == net::error::connection_reset);
   }
 
 private:
@@ -109,7 +109,8 @@ struct fixture {
 
   ~fixture() {
     srv.reset();
-    for (auto& t : helpers) t.join();
+    for (auto& t : helpers)
+      t.join();
   }
 
   static std::string make_big() {
@@ -125,9 +126,8 @@ struct fixture {
     o.host = "127.0.0.1";
     o.port = 0;
     o.threads = 2;
-    srv = std::make_unique<server>(o, [this](request&& rq, responder&& rs) {
-      handle(std::move(rq), std::move(rs));
-    });
+    srv = std::make_unique<server>(
+        o, [this](request&& rq, responder&& rs) { handle(std::move(rq), std::move(rs)); });
     auto st = srv->start();
     REQUIRE(st.ok());
     REQUIRE(srv->port() != 0);
@@ -140,18 +140,18 @@ struct fixture {
     if (path.starts_with("/echo")) {
       json::writer w;
       w.begin_object()
-        .field("method", to_string(rq.method))
-        .field("target", rq.target)
-        .field("path", rq.path)
-        .field("query", rq.query)
-        .field("q", rq.query_param("q", "none"))
-        .field("body", rq.body)
-        .field("content_type", rq.content_type)
-        .field("authorization", rq.authorization)
-        .field("remote", rq.remote_address)
-        .field("x_test", rq.header("x-test"))
-        .field("headers", static_cast<std::int64_t>(rq.headers.size()))
-        .end_object();
+          .field("method", to_string(rq.method))
+          .field("target", rq.target)
+          .field("path", rq.path)
+          .field("query", rq.query)
+          .field("q", rq.query_param("q", "none"))
+          .field("body", rq.body)
+          .field("content_type", rq.content_type)
+          .field("authorization", rq.authorization)
+          .field("remote", rq.remote_address)
+          .field("x_test", rq.header("x-test"))
+          .field("headers", static_cast<std::int64_t>(rq.headers.size()))
+          .end_object();
       response r;
       r.body = w.take();
       rs(std::move(r));
@@ -210,8 +210,7 @@ std::string field(const json::document& d, std::string_view key) {
 }
 
 /// Waits for `cond` with a deadline: for effects that land just after the client saw its reply.
-template <class F>
-bool eventually(F cond) {
+template <class F> bool eventually(F cond) {
   auto until = std::chrono::steady_clock::now() + client_deadline;
   while (!cond()) {
     if (std::chrono::steady_clock::now() > until) return false;
@@ -355,8 +354,7 @@ TEST_CASE_FIXTURE(fixture, "Content-Length over the limit: 413 at once, then clo
     CHECK_FALSE(r.keep_alive());
     auto d = body_json(r);
     CHECK(d.root().get("error")->get("code")->as_string() == "too_large");
-    CHECK(d.root().get("error")->get("message")->as_string() ==
-          "request body exceeds 1024 bytes");
+    CHECK(d.root().get("error")->get("message")->as_string() == "request body exceeds 1024 bytes");
     CHECK(c.closed_by_server());
   }
   {
@@ -383,8 +381,8 @@ TEST_CASE_FIXTURE(fixture, "a chunked body growing over the limit: 413") {
   start(o);
   client c{port()};
   c.send("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "300\r\n" + std::string(0x300, 'a') + "\r\n300\r\n" + std::string(0x300, 'b') +
-         "\r\n0\r\n\r\n");
+         "300\r\n" +
+         std::string(0x300, 'a') + "\r\n300\r\n" + std::string(0x300, 'b') + "\r\n0\r\n\r\n");
   reply r = c.read();
   CHECK(r.result_int() == 413);
   CHECK(c.closed_by_server());
@@ -394,10 +392,10 @@ TEST_CASE_FIXTURE(fixture, "a chunked body growing over the limit: 413") {
 
 TEST_CASE_FIXTURE(fixture, "garbage: 400 and close") {
   start();
-  for (std::string_view garbage : {std::string_view{"\x16\x03\x01\x02\x00 binary\r\n\r\n", 16},
-                                   std::string_view{"GET / HTTP/9.9\r\n\r\n"},
-                                   std::string_view{"GET /\r\n\r\n"},
-                                   std::string_view{"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}}) {
+  for (std::string_view garbage :
+       {std::string_view{"\x16\x03\x01\x02\x00 binary\r\n\r\n", 16},
+        std::string_view{"GET / HTTP/9.9\r\n\r\n"}, std::string_view{"GET /\r\n\r\n"},
+        std::string_view{"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"}}) {
     CAPTURE(garbage);
     client c{port()};
     c.send(garbage);
@@ -406,7 +404,8 @@ TEST_CASE_FIXTURE(fixture, "garbage: 400 and close") {
     CHECK(r[bhttp::field::connection] == "close");
     auto d = body_json(r);
     CHECK(d.root().get("error")->get("code")->as_string() == "invalid_argument");
-    CHECK(d.root().get("error")->get("message")->as_string().starts_with("malformed HTTP request: "));
+    CHECK(
+        d.root().get("error")->get("message")->as_string().starts_with("malformed HTTP request: "));
     CHECK(c.closed_by_server());
   }
   client next{port()};
@@ -591,17 +590,17 @@ TEST_CASE_FIXTURE(fixture, "many clients at once, answered from transport and ot
         for (int i = 0; i < requests; ++i) {
           std::string_view target = i % 3 == 0 ? "/thread" : i % 3 == 1 ? "/shared" : "/echo";
           reply r = c.get(std::string{target} + "?q=" + std::to_string(t * 1000 + i));
-          bool good = r.result_int() == 200 &&
-                      (target != "/shared" || r.body().size() == big->size()) &&
-                      (target != "/echo" ||
-                       r.body().find("\"q\":\"" + std::to_string(t * 1000 + i) + "\"") !=
-                         std::string::npos);
+          bool good =
+              r.result_int() == 200 && (target != "/shared" || r.body().size() == big->size()) &&
+              (target != "/echo" || r.body().find("\"q\":\"" + std::to_string(t * 1000 + i) +
+                                                  "\"") != std::string::npos);
           if (good) ++ok;
         }
       } catch (const std::exception&) {
         // counted as failures below
       }
     });
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   CHECK(ok == clients * requests);
 }

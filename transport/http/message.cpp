@@ -4,14 +4,22 @@ namespace gobi::http {
 
 std::string_view to_string(verb v) noexcept {
   switch (v) {
-    case verb::get: return "GET";
-    case verb::head: return "HEAD";
-    case verb::post: return "POST";
-    case verb::put: return "PUT";
-    case verb::patch: return "PATCH";
-    case verb::del: return "DELETE";
-    case verb::options: return "OPTIONS";
-    case verb::other: return "OTHER";
+  case verb::get:
+    return "GET";
+  case verb::head:
+    return "HEAD";
+  case verb::post:
+    return "POST";
+  case verb::put:
+    return "PUT";
+  case verb::patch:
+    return "PATCH";
+  case verb::del:
+    return "DELETE";
+  case verb::options:
+    return "OPTIONS";
+  case verb::other:
+    return "OTHER";
   }
   return "OTHER";
 }
@@ -27,7 +35,7 @@ int hex_digit(char c) noexcept {
 
 /// The body a dropped responder answers with.
 constexpr std::string_view no_response_body =
-  R"({"error":{"code":"internal_error","message":"no response"}})";
+    R"({"error":{"code":"internal_error","message":"no response"}})";
 
 /// Answers 500 through `fn` if it was never called. Never throws: it runs in destructors.
 void answer_unanswered(std::shared_ptr<responder::send_fn>& fn) noexcept {
@@ -81,8 +89,8 @@ std::string request::query_param(std::string_view name, std::string_view fallbac
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     std::string_view raw_key = pair.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? std::string_view{}
-                                                              : pair.substr(eq + 1);
+    std::string_view raw_value =
+        eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     // Most keys need no decoding; compare them as they are.
     bool plain = raw_key.find_first_of("%+") == std::string_view::npos;
     if (plain ? raw_key == name : percent_decode(raw_key, true) == name)
@@ -99,7 +107,9 @@ responder& responder::operator=(responder&& other) noexcept {
   return *this;
 }
 
-responder::~responder() { answer_unanswered(fn_); }
+responder::~responder() {
+  answer_unanswered(fn_);
+}
 
 void responder::operator()(response r) {
   if (!fn_) return; // already answered (or default-constructed): a second answer is dropped

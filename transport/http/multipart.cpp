@@ -11,11 +11,13 @@ constexpr std::size_t max_boundary_chars = 70;
 
 constexpr std::string_view crlf = "\r\n";
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
@@ -43,7 +45,8 @@ result<std::vector<param>> parse_params(std::string_view header) {
   if (i == std::string_view::npos) return out;
   ++i;
   while (i < header.size()) {
-    while (i < header.size() && (header[i] == ' ' || header[i] == '\t' || header[i] == ';')) ++i;
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t' || header[i] == ';'))
+      ++i;
     if (i >= header.size()) break;
     std::size_t eq = header.find('=', i);
     std::size_t semi = header.find(';', i);
@@ -53,9 +56,11 @@ result<std::vector<param>> parse_params(std::string_view header) {
       continue;
     }
     param p;
-    for (char c : trim(header.substr(i, eq - i))) p.name.push_back(lower(c));
+    for (char c : trim(header.substr(i, eq - i)))
+      p.name.push_back(lower(c));
     i = eq + 1;
-    while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t'))
+      ++i;
     if (i < header.size() && header[i] == '"') {
       ++i;
       bool closed = false;
@@ -101,18 +106,18 @@ status parse_part_headers(std::string_view block, std::size_t index, form_part& 
     if (line.empty()) continue;
     auto colon = line.find(':');
     if (colon == std::string_view::npos)
-      return make_error(errc::invalid_argument, "multipart part " + std::to_string(index) +
-                                                  ": header line without ':'");
+      return make_error(errc::invalid_argument,
+                        "multipart part " + std::to_string(index) + ": header line without ':'");
     std::string_view name = trim(line.substr(0, colon));
     std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "content-disposition")) {
       if (!istarts_with(value, "form-data"))
         return make_error(errc::invalid_argument, "multipart part " + std::to_string(index) +
-                                                    ": Content-Disposition is not form-data");
+                                                      ": Content-Disposition is not form-data");
       auto params = parse_params(value);
       if (!params)
-        return make_error(errc::invalid_argument, "multipart part " + std::to_string(index) +
-                                                    ": " + params.err().message);
+        return make_error(errc::invalid_argument,
+                          "multipart part " + std::to_string(index) + ": " + params.err().message);
       if (const param* p = find_param(*params, "name")) part.name = p->value;
       if (const param* p = find_param(*params, "filename")) part.filename = p->value;
       has_disposition = true;
@@ -123,7 +128,7 @@ status parse_part_headers(std::string_view block, std::size_t index, form_part& 
   if (!has_disposition || part.name.empty())
     return make_error(errc::invalid_argument,
                       "multipart part " + std::to_string(index) +
-                        ": missing Content-Disposition: form-data with a name");
+                          ": missing Content-Disposition: form-data with a name");
   return unit;
 }
 
@@ -131,9 +136,8 @@ status parse_part_headers(std::string_view block, std::size_t index, form_part& 
 
 result<std::string> multipart_boundary(std::string_view content_type) {
   if (!istarts_with(trim(content_type), "multipart/"))
-    return make_error(errc::invalid_argument,
-                      "expected Content-Type multipart/form-data, got '" +
-                        std::string{content_type} + "'");
+    return make_error(errc::invalid_argument, "expected Content-Type multipart/form-data, got '" +
+                                                  std::string{content_type} + "'");
   auto params = parse_params(content_type);
   if (!params)
     return make_error(errc::invalid_argument, "bad Content-Type: " + params.err().message);
@@ -178,14 +182,14 @@ result<std::vector<form_part>> parse_multipart(std::string_view content_type,
     std::string_view rest = body.substr(pos);
     if (rest.substr(0, 2) == "--") break; // the epilogue after it is ignored
     std::size_t skip = 0;
-    while (skip < rest.size() && (rest[skip] == ' ' || rest[skip] == '\t')) ++skip;
+    while (skip < rest.size() && (rest[skip] == ' ' || rest[skip] == '\t'))
+      ++skip;
     if (rest.substr(skip, 2) != crlf) {
       if (rest.size() <= skip)
         return make_error(errc::invalid_argument,
                           "multipart body truncated: it ends without the closing boundary");
-      return make_error(errc::invalid_argument,
-                        "multipart part " + std::to_string(index) +
-                          ": expected CRLF after the boundary");
+      return make_error(errc::invalid_argument, "multipart part " + std::to_string(index) +
+                                                    ": expected CRLF after the boundary");
     }
     pos += skip + 2;
 
@@ -199,8 +203,8 @@ result<std::vector<form_part>> parse_multipart(std::string_view content_type,
     } else {
       auto blank = from.find("\r\n\r\n");
       if (blank == std::string_view::npos)
-        return make_error(errc::invalid_argument, "multipart part " + std::to_string(index) +
-                                                    ": truncated in its headers");
+        return make_error(errc::invalid_argument,
+                          "multipart part " + std::to_string(index) + ": truncated in its headers");
       headers_end = pos + blank;
       data_start = pos + blank + 4;
     }
@@ -211,9 +215,9 @@ result<std::vector<form_part>> parse_multipart(std::string_view content_type,
 
     auto next = body.find(delimiter, data_start);
     if (next == std::string_view::npos)
-      return make_error(errc::invalid_argument,
-                        "multipart body truncated: part " + std::to_string(index) +
-                          " ('" + part.name + "') has no closing boundary");
+      return make_error(errc::invalid_argument, "multipart body truncated: part " +
+                                                    std::to_string(index) + " ('" + part.name +
+                                                    "') has no closing boundary");
     part.data = body.substr(data_start, next - data_start);
     parts.push_back(std::move(part));
     pos = next + delimiter.size();

@@ -28,8 +28,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -61,14 +61,22 @@ constexpr auto accept_backoff = std::chrono::milliseconds(100);
 
 verb from_beast(bhttp::verb v) noexcept {
   switch (v) {
-    case bhttp::verb::get: return verb::get;
-    case bhttp::verb::head: return verb::head;
-    case bhttp::verb::post: return verb::post;
-    case bhttp::verb::put: return verb::put;
-    case bhttp::verb::patch: return verb::patch;
-    case bhttp::verb::delete_: return verb::del;
-    case bhttp::verb::options: return verb::options;
-    default: return verb::other;
+  case bhttp::verb::get:
+    return verb::get;
+  case bhttp::verb::head:
+    return verb::head;
+  case bhttp::verb::post:
+    return verb::post;
+  case bhttp::verb::put:
+    return verb::put;
+  case bhttp::verb::patch:
+    return verb::patch;
+  case bhttp::verb::delete_:
+    return verb::del;
+  case bhttp::verb::options:
+    return verb::options;
+  default:
+    return verb::other;
   }
 }
 
@@ -194,8 +202,9 @@ class connection;
 /// still held by an actor outlives the server.
 struct core {
   core(server_options o, handler h)
-    : opts(std::move(o)), on_request(std::move(h)),
-      ioc(static_cast<int>(opts.threads == 0 ? 1 : opts.threads)) {}
+      : opts(std::move(o))
+      , on_request(std::move(h))
+      , ioc(static_cast<int>(opts.threads == 0 ? 1 : opts.threads)) {}
 
   const server_options opts;
   const handler on_request;
@@ -232,7 +241,9 @@ struct core {
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(std::shared_ptr<core> c, socket_type socket, strand_type strand)
-    : core_(std::move(c)), strand_(std::move(strand)), stream_(std::move(socket)) {
+      : core_(std::move(c))
+      , strand_(std::move(strand))
+      , stream_(std::move(socket)) {
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
     auto ep = stream_.socket().remote_endpoint(ec);
@@ -260,9 +271,7 @@ public:
   void start() { read_header(); }
 
   /// Over max_connections: answer 503 and close.
-  void reject() {
-    fail(503, "unavailable", "too many connections; try again later");
-  }
+  void reject() { fail(503, "unavailable", "too many connections; try again later"); }
 
   /// From stop(): closes the socket, which aborts whatever operation is pending.
   void shut() {
@@ -294,19 +303,26 @@ public:
 private:
   enum class phase { reading, awaiting, writing, lingering, closed };
 
+  /// Bounds the next read or write by the idle timeout (0: no timeout).
+  void arm_idle_timer() {
+    if (core_->opts.idle_timeout_s == 0)
+      stream_.expires_never();
+    else
+      stream_.expires_after(std::chrono::seconds(core_->opts.idle_timeout_s));
+  }
+
   void read_header() {
     phase_ = phase::reading;
     version_ = 11; // until a request says otherwise: errors answer as HTTP/1.1 with a body
     head_request_ = false;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(core_->opts.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        core_->opts.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(core_->opts.body_limit);
-    stream_.expires_after(std::chrono::seconds(core_->opts.idle_timeout_s));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                               self->on_header(ec);
-                             });
+    arm_idle_timer();
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -408,7 +424,7 @@ private:
     if (head_request_ || !has_body) body = {};
     std::array<net::const_buffer, 2> buffers{net::buffer(head_.data(), head_.size()),
                                              net::buffer(body.data(), body.size())};
-    stream_.expires_after(std::chrono::seconds(core_->opts.idle_timeout_s));
+    arm_idle_timer();
     net::async_write(stream_, buffers,
                      [self = shared_from_this(), mode](beast::error_code ec, std::size_t) {
                        self->on_write(ec, mode);
@@ -441,14 +457,13 @@ private:
   }
 
   void drain() {
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->lingered_ += n;
-                              if (ec || self->lingered_ > linger_limit_bytes ||
-                                  self->phase_ == phase::closed)
-                                return self->close();
-                              self->drain();
-                            });
+    stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](
+                                                            beast::error_code ec, std::size_t n) {
+      self->lingered_ += n;
+      if (ec || self->lingered_ > linger_limit_bytes || self->phase_ == phase::closed)
+        return self->close();
+      self->drain();
+    });
   }
 
   void close() {
@@ -481,8 +496,9 @@ private:
 /// The listener: owned by the server; its acceptor and back-off timer run on one strand.
 struct server::impl {
   impl(server_options opts, handler h)
-    : core_(std::make_shared<core>(std::move(opts), std::move(h))),
-      acceptor_(net::make_strand(core_->ioc)), backoff_(acceptor_.get_executor()) {}
+      : core_(std::make_shared<core>(std::move(opts), std::move(h)))
+      , acceptor_(net::make_strand(core_->ioc))
+      , backoff_(acceptor_.get_executor()) {}
 
   status start();
   void stop();
@@ -625,7 +641,8 @@ void server::impl::stop_locked() {
       acceptor_.close(ec);
       backoff_.cancel();
     });
-    for (auto& c : open) net::post(c->strand(), [c] { c->shut(); });
+    for (auto& c : open)
+      net::post(c->strand(), [c] { c->shut(); });
     open.clear(); // outside core::mu: this may destroy connections
     // Everything is queued: the threads may now run out of work and return.
     work_.reset();
@@ -651,14 +668,22 @@ void server::impl::stop_locked() {
 }
 
 server::server(server_options opts, handler h)
-  : impl_(std::make_unique<impl>(std::move(opts), std::move(h))) {}
+    : impl_(std::make_unique<impl>(std::move(opts), std::move(h))) {}
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
-status server::start() { return impl_->start(); }
+status server::start() {
+  return impl_->start();
+}
 
-void server::stop() { impl_->stop(); }
+void server::stop() {
+  impl_->stop();
+}
 
-std::uint16_t server::port() const noexcept { return impl_->port_; }
+std::uint16_t server::port() const noexcept {
+  return impl_->port_;
+}
 
 } // namespace gobi::http

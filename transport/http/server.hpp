@@ -29,11 +29,12 @@ namespace gobi::http {
 
 struct server_options {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 3000;          ///< 0 = pick a free port (see server::port())
-  std::size_t body_limit = 10u << 20; ///< bytes; 413 above
+  std::uint16_t port = 3000;            ///< 0 = pick a free port (see server::port())
+  std::size_t body_limit = 10u << 20;   ///< bytes; 413 above
   std::size_t header_limit = 16u << 10; ///< bytes of request line and headers; 431 above
   unsigned threads = 1;
-  unsigned idle_timeout_s = 60;  ///< close a connection idle (or stalled reading/writing) this long
+  /// Close a connection idle (or stalled reading or writing) this long; 0 = never.
+  unsigned idle_timeout_s = 60;
   unsigned max_connections = 10000;
 };
 

@@ -34,7 +34,9 @@ struct string_sink {
   std::string& o = *s.out;
   if (o.capacity() - o.size() < n) o.reserve(std::max(o.capacity() * 2, o.size() + n));
 }
-[[maybe_unused]] void PutUnsafe(string_sink& s, char c) { s.out->push_back(c); }
+[[maybe_unused]] void PutUnsafe(string_sink& s, char c) {
+  s.out->push_back(c);
+}
 
 using rj_writer = rapidjson::Writer<string_sink>;
 
@@ -47,14 +49,19 @@ std::string sanitize_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     bool ok = len != 0 && i + len <= s.size();
     for (std::size_t k = 1; ok && k < len; ++k)
       ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     if (ok && len > 1) {
       // Reject overlong forms, surrogates and code points above U+10FFFF.
       std::uint32_t cp = c & (0xFF >> (len + 1));
-      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      for (std::size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
       constexpr std::uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
       ok = cp >= min_for_len[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
     }
@@ -79,8 +86,7 @@ struct writer::impl {
   rj_writer w{sink};
 
   /// Writes a string or key, repairing invalid UTF-8 first.
-  template <class F>
-  void text(std::string_view s, F&& emit) {
+  template <class F> void text(std::string_view s, F&& emit) {
     if (simdjson::validate_utf8(s.data(), s.size())) {
       emit(s);
     } else {
@@ -90,7 +96,8 @@ struct writer::impl {
   }
 };
 
-writer::writer() : impl_(std::make_unique<impl>()) {}
+writer::writer()
+    : impl_(std::make_unique<impl>()) {}
 writer::~writer() = default;
 writer::writer(writer&&) noexcept = default;
 writer& writer::operator=(writer&&) noexcept = default;
@@ -157,7 +164,9 @@ std::string writer::take() {
   return s;
 }
 
-std::string_view writer::view() const { return impl_->out; }
+std::string_view writer::view() const {
+  return impl_->out;
+}
 
 std::string quote(std::string_view s) {
   writer w;
@@ -180,10 +189,10 @@ struct value::node {
     std::uint64_t u;
     double d = 0;
   };
-  std::string_view s;        ///< string value (into the simdjson parser's string buffer)
-  std::string_view key;      ///< the member name, when the parent is an object
-  std::uint32_t count = 0;   ///< number of children
-  std::uint32_t first = 0;   ///< offset from this node to its first child
+  std::string_view s;      ///< string value (into the simdjson parser's string buffer)
+  std::string_view key;    ///< the member name, when the parent is an object
+  std::uint32_t count = 0; ///< number of children
+  std::uint32_t first = 0; ///< offset from this node to its first child
 
   const node* children() const noexcept { return this + first; }
 };
@@ -197,62 +206,67 @@ struct document::impl {
     using et = simdjson::dom::element_type;
     value::node& n = nodes[at];
     switch (e.type()) {
-      case et::NULL_VALUE: n.k = kind::null; break;
-      case et::BOOL:
-        n.k = kind::boolean;
-        n.b = e.get_bool().value_unsafe();
-        break;
-      case et::INT64:
-        n.k = kind::number;
-        n.n = value::node::num::int64;
-        n.i = e.get_int64().value_unsafe();
-        break;
-      case et::UINT64:
-        n.k = kind::number;
-        n.n = value::node::num::uint64;
-        n.u = e.get_uint64().value_unsafe();
-        break;
-      case et::DOUBLE:
-        n.k = kind::number;
-        n.n = value::node::num::dbl;
-        n.d = e.get_double().value_unsafe();
-        break;
-      case et::STRING:
-        n.k = kind::string;
-        n.s = e.get_string().value_unsafe();
-        break;
-      case et::ARRAY: {
-        n.k = kind::array;
-        auto arr = e.get_array().value_unsafe();
-        std::size_t count = arr.size();
-        std::size_t base = nodes.size();
-        nodes.resize(base + count); // `n` may dangle from here on
-        nodes[at].count = static_cast<std::uint32_t>(count);
-        nodes[at].first = static_cast<std::uint32_t>(base - at);
-        std::size_t i = base;
-        for (auto child : arr) build(child, i++);
-        break;
+    case et::NULL_VALUE:
+      n.k = kind::null;
+      break;
+    case et::BOOL:
+      n.k = kind::boolean;
+      n.b = e.get_bool().value_unsafe();
+      break;
+    case et::INT64:
+      n.k = kind::number;
+      n.n = value::node::num::int64;
+      n.i = e.get_int64().value_unsafe();
+      break;
+    case et::UINT64:
+      n.k = kind::number;
+      n.n = value::node::num::uint64;
+      n.u = e.get_uint64().value_unsafe();
+      break;
+    case et::DOUBLE:
+      n.k = kind::number;
+      n.n = value::node::num::dbl;
+      n.d = e.get_double().value_unsafe();
+      break;
+    case et::STRING:
+      n.k = kind::string;
+      n.s = e.get_string().value_unsafe();
+      break;
+    case et::ARRAY: {
+      n.k = kind::array;
+      auto arr = e.get_array().value_unsafe();
+      std::size_t count = arr.size();
+      std::size_t base = nodes.size();
+      nodes.resize(base + count); // `n` may dangle from here on
+      nodes[at].count = static_cast<std::uint32_t>(count);
+      nodes[at].first = static_cast<std::uint32_t>(base - at);
+      std::size_t i = base;
+      for (auto child : arr)
+        build(child, i++);
+      break;
+    }
+    case et::OBJECT: {
+      n.k = kind::object;
+      auto obj = e.get_object().value_unsafe();
+      std::size_t count = obj.size();
+      std::size_t base = nodes.size();
+      nodes.resize(base + count);
+      nodes[at].count = static_cast<std::uint32_t>(count);
+      nodes[at].first = static_cast<std::uint32_t>(base - at);
+      std::size_t i = base;
+      for (auto [k, child] : obj) {
+        nodes[i].key = k;
+        build(child, i++);
       }
-      case et::OBJECT: {
-        n.k = kind::object;
-        auto obj = e.get_object().value_unsafe();
-        std::size_t count = obj.size();
-        std::size_t base = nodes.size();
-        nodes.resize(base + count);
-        nodes[at].count = static_cast<std::uint32_t>(count);
-        nodes[at].first = static_cast<std::uint32_t>(base - at);
-        std::size_t i = base;
-        for (auto [k, child] : obj) {
-          nodes[i].key = k;
-          build(child, i++);
-        }
-        break;
-      }
+      break;
+    }
     }
   }
 };
 
-kind value::type() const noexcept { return n_ ? n_->k : kind::null; }
+kind value::type() const noexcept {
+  return n_ ? n_->k : kind::null;
+}
 
 std::string_view value::as_string() const noexcept {
   return n_ && n_->k == kind::string ? n_->s : std::string_view{};
@@ -261,9 +275,12 @@ std::string_view value::as_string() const noexcept {
 double value::as_double() const noexcept {
   if (!n_ || n_->k != kind::number) return 0;
   switch (n_->n) {
-    case node::num::int64: return static_cast<double>(n_->i);
-    case node::num::uint64: return static_cast<double>(n_->u);
-    case node::num::dbl: return n_->d;
+  case node::num::int64:
+    return static_cast<double>(n_->i);
+  case node::num::uint64:
+    return static_cast<double>(n_->u);
+  case node::num::dbl:
+    return n_->d;
   }
   return 0;
 }
@@ -273,20 +290,24 @@ double value::as_double() const noexcept {
 std::optional<std::int64_t> value::as_int() const noexcept {
   if (!n_ || n_->k != kind::number) return std::nullopt;
   switch (n_->n) {
-    case node::num::int64: return n_->i;
-    case node::num::uint64: return std::nullopt; // simdjson uses uint64 only above INT64_MAX
-    case node::num::dbl: {
-      double d = n_->d;
-      // [-2^63, 2^63): every integral double in it converts exactly.
-      if (std::trunc(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
-        return static_cast<std::int64_t>(d);
-      return std::nullopt;
-    }
+  case node::num::int64:
+    return n_->i;
+  case node::num::uint64:
+    return std::nullopt; // simdjson uses uint64 only above INT64_MAX
+  case node::num::dbl: {
+    double d = n_->d;
+    // [-2^63, 2^63): every integral double in it converts exactly.
+    if (std::trunc(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+      return static_cast<std::int64_t>(d);
+    return std::nullopt;
+  }
   }
   return std::nullopt;
 }
 
-bool value::as_bool() const noexcept { return n_ && n_->k == kind::boolean && n_->b; }
+bool value::as_bool() const noexcept {
+  return n_ && n_->k == kind::boolean && n_->b;
+}
 
 std::optional<value> value::get(std::string_view key) const noexcept {
   if (!n_ || n_->k != kind::object) return std::nullopt;
@@ -301,7 +322,8 @@ std::vector<std::pair<std::string_view, value>> value::members() const {
   if (!n_ || n_->k != kind::object) return out;
   out.reserve(n_->count);
   const node* c = n_->children();
-  for (std::uint32_t i = 0; i < n_->count; ++i) out.emplace_back(c[i].key, value{c + i});
+  for (std::uint32_t i = 0; i < n_->count; ++i)
+    out.emplace_back(c[i].key, value{c + i});
   return out;
 }
 
@@ -310,7 +332,8 @@ std::vector<value> value::elements() const {
   if (!n_ || n_->k != kind::array) return out;
   out.reserve(n_->count);
   const node* c = n_->children();
-  for (std::uint32_t i = 0; i < n_->count; ++i) out.emplace_back(c + i);
+  for (std::uint32_t i = 0; i < n_->count; ++i)
+    out.emplace_back(c + i);
   return out;
 }
 
@@ -318,38 +341,49 @@ namespace {
 
 void write_node(writer& w, const value::node* n) {
   switch (n->k) {
-    case kind::null: w.null(); break;
-    case kind::boolean: w.boolean(n->b); break;
-    case kind::string: w.string(n->s); break;
-    case kind::number:
-      switch (n->n) {
-        case value::node::num::int64: w.number(n->i); break;
-        case value::node::num::uint64: {
-          char buf[24];
-          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n->u);
-          w.raw(std::string_view(buf, static_cast<std::size_t>(end - buf)));
-          break;
-        }
-        case value::node::num::dbl: w.number(n->d); break;
-      }
+  case kind::null:
+    w.null();
+    break;
+  case kind::boolean:
+    w.boolean(n->b);
+    break;
+  case kind::string:
+    w.string(n->s);
+    break;
+  case kind::number:
+    switch (n->n) {
+    case value::node::num::int64:
+      w.number(n->i);
       break;
-    case kind::array: {
-      w.begin_array();
-      const value::node* c = n->children();
-      for (std::uint32_t i = 0; i < n->count; ++i) write_node(w, c + i);
-      w.end_array();
+    case value::node::num::uint64: {
+      char buf[24];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n->u);
+      w.raw(std::string_view(buf, static_cast<std::size_t>(end - buf)));
       break;
     }
-    case kind::object: {
-      w.begin_object();
-      const value::node* c = n->children();
-      for (std::uint32_t i = 0; i < n->count; ++i) {
-        w.key(c[i].key);
-        write_node(w, c + i);
-      }
-      w.end_object();
+    case value::node::num::dbl:
+      w.number(n->d);
       break;
     }
+    break;
+  case kind::array: {
+    w.begin_array();
+    const value::node* c = n->children();
+    for (std::uint32_t i = 0; i < n->count; ++i)
+      write_node(w, c + i);
+    w.end_array();
+    break;
+  }
+  case kind::object: {
+    w.begin_object();
+    const value::node* c = n->children();
+    for (std::uint32_t i = 0; i < n->count; ++i) {
+      w.key(c[i].key);
+      write_node(w, c + i);
+    }
+    w.end_object();
+    break;
+  }
   }
 }
 
@@ -411,10 +445,11 @@ error malformed_at(std::string_view text, std::size_t offset, std::string_view r
   // the first letter and drop the full stop, so they read as the tail of our sentence.
   std::string why{reason};
   if (!why.empty() && why.back() == '.') why.pop_back();
-  if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z') why[0] = static_cast<char>(why[0] - 'A' + 'a');
-  return make_error(errc::invalid_argument,
-                    "malformed JSON at line " + std::to_string(line) + ", column " +
-                      std::to_string(column) + " (byte " + std::to_string(offset) + "): " + why);
+  if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z')
+    why[0] = static_cast<char>(why[0] - 'A' + 'a');
+  return make_error(errc::invalid_argument, "malformed JSON at line " + std::to_string(line) +
+                                                ", column " + std::to_string(column) + " (byte " +
+                                                std::to_string(offset) + "): " + why);
 }
 
 /// simdjson says only what failed; a second, validating pass with rapidjson says where.
@@ -432,7 +467,7 @@ error locate(std::string_view text, simdjson::error_code simd_error) {
   // to simdjson's description without a location.
   if (simd_error == simdjson::DEPTH_ERROR)
     return make_error(errc::invalid_argument, "malformed JSON: nested deeper than " +
-                                                std::to_string(max_depth) + " levels");
+                                                  std::to_string(max_depth) + " levels");
   return make_error(errc::invalid_argument,
                     std::string{"malformed JSON: "} + simdjson::error_message(simd_error));
 }
