@@ -12,8 +12,15 @@
 /// The `list_all_*` calls are for start-up (spawning one actor per entity) and are the only
 /// cross-tenant reads besides `find_user_by_email` and `find_phone_number`.
 ///
-/// Errors: errc::not_found, errc::conflict (unique constraint: user email, phone number),
-/// errc::storage (the database failed; the message says how).
+/// Errors: errc::not_found (also for a reference to a missing or another tenant's row: a
+/// campaign's agent, list or number, a number's agent or campaign, a lead's list),
+/// errc::conflict (unique constraint: user email, phone number, an id reused),
+/// errc::invalid_argument (text holding a NUL byte, which PostgreSQL cannot store; negative
+/// paging), errc::storage (the database failed; the message says how).
+///
+/// Writes keep what they are given: times come from the caller, `created_at` is never
+/// changed by an update, and lists come in creation order (created_at, then id; the
+/// list_all_* calls group by tenant first).
 
 #include "domain/model.hpp"
 #include "domain/result.hpp"
@@ -53,8 +60,9 @@ public:
   virtual result<agent> get_agent(const tenant_id& t, const agent_id& id) = 0;
   virtual result<std::vector<agent>> list_agents(const tenant_id& t) = 0; ///< by created_at
   virtual result<std::vector<agent>> list_all_agents() = 0;
-  /// Replaces the stored record (matched by tenant and id; not_found otherwise). When
-  /// `change` is given, appends it to the prompt history in the same transaction.
+  /// Replaces the stored record (matched by tenant and id; not_found otherwise), runtime
+  /// fields included. When `change` is given, appends it to the prompt history in the same
+  /// transaction, filed under this agent and tenant. Answers the stored record.
   virtual result<agent> update_agent(const agent& a, const prompt_change* change) = 0;
   /// Deletes the agent, its prompt history and its campaign assignments.
   virtual status delete_agent(const tenant_id& t, const agent_id& id) = 0;
@@ -92,6 +100,7 @@ public:
   /// Inserts all rows in one transaction (fast path: prepared statement / COPY), and fills
   /// each lead's `id`. Every lead must carry `list` and `tenant`. Answers how many.
   virtual result<std::size_t> insert_leads(std::vector<lead>& leads) = 0;
+  /// By id, i.e. in insertion order; `total` is the list's lead_count.
   virtual result<page<lead>> list_leads(const tenant_id& t, const lead_list_id& list,
                                         std::int64_t offset, std::int64_t limit) = 0;
   /// Every phone in the list, for the LEAD_LIST actor's dedupe set.
@@ -115,7 +124,7 @@ public:
   virtual result<std::size_t> add_dnc(const std::vector<dnc_entry>& entries) = 0;
   virtual status remove_dnc(const tenant_id& t, std::string_view e164) = 0; ///< not_found
   virtual result<page<dnc_entry>> list_dnc(const tenant_id& t, std::int64_t offset,
-                                           std::int64_t limit) = 0;
+                                           std::int64_t limit) = 0; ///< oldest first
   /// All of a tenant's DNC numbers (for the import-time check).
   virtual result<std::vector<std::string>> dnc_numbers(const tenant_id& t) = 0;
 };
