@@ -38,14 +38,11 @@ struct stopwatch {
     };
     return sec(u.ru_utime) + sec(u.ru_stime);
   }
-  double wall_s() const {
-    return std::chrono::duration<double>(clock_type::now() - wall).count();
-  }
+  double wall_s() const { return std::chrono::duration<double>(clock_type::now() - wall).count(); }
   double cpu_s() const { return cpu_seconds() - cpu; }
 };
 
-template <class T>
-T must(gobi::result<T> r, const char* what) {
+template <class T> T must(gobi::result<T> r, const char* what) {
   if (!r) {
     std::fprintf(stderr, "bench_storage: %s: %s\n", what, r.err().message.c_str());
     std::exit(1);
@@ -75,8 +72,7 @@ std::vector<gobi::lead> make_leads(const gobi::tenant_id& t, const gobi::lead_li
   return out;
 }
 
-void report(std::string_view backend, std::string_view what, const stopwatch& w,
-            std::size_t rows) {
+void report(std::string_view backend, std::string_view what, const stopwatch& w, std::size_t rows) {
   auto wall = w.wall_s();
   auto cpu = w.cpu_s();
   if (rows > 0)
@@ -155,8 +151,8 @@ int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   auto dir = fs::temp_directory_path() / ("gobi-bench-" + std::to_string(::getpid()));
   {
-    auto s = must(gobi::storage::open_store("sqlite:" + (dir / "bench.db").string()),
-                  "open sqlite");
+    auto s =
+        must(gobi::storage::open_store("sqlite:" + (dir / "bench.db").string()), "open sqlite");
     bench(*s, rows);
   }
   std::error_code ec;

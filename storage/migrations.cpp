@@ -195,11 +195,11 @@ CREATE INDEX dnc_numbers_tenant_created ON dnc_numbers (tenant_id, created_at, n
 )sql";
 
 constexpr std::array<migration, 5> all_migrations{{
-  {1, "tenants and users", v1_tenants_users},
-  {2, "agents and prompt history", v2_agents},
-  {3, "lead lists and leads", v3_leads},
-  {4, "campaigns with their agents and lead lists", v4_campaigns},
-  {5, "phone numbers, campaign numbers, do-not-call", v5_numbers_dnc},
+    {1, "tenants and users", v1_tenants_users},
+    {2, "agents and prompt history", v2_agents},
+    {3, "lead lists and leads", v3_leads},
+    {4, "campaigns with their agents and lead lists", v4_campaigns},
+    {5, "phone numbers, campaign numbers, do-not-call", v5_numbers_dnc},
 }};
 
 struct type_spelling {
@@ -209,10 +209,10 @@ struct type_spelling {
 };
 
 constexpr std::array<type_spelling, 4> spellings{{
-  {"{serial_pk}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
-  {"{double}", "REAL", "DOUBLE PRECISION"},
-  {"{bool}", "INTEGER", "BOOLEAN"},
-  {"{blob}", "BLOB", "BYTEA"},
+    {"{serial_pk}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
+    {"{double}", "REAL", "DOUBLE PRECISION"},
+    {"{bool}", "INTEGER", "BOOLEAN"},
+    {"{blob}", "BLOB", "BYTEA"},
 }};
 
 } // namespace
@@ -232,8 +232,7 @@ std::string render_migration(const migration& m, sql_dialect d) {
   while (!rest.empty()) {
     auto open = rest.find('{');
     out.append(rest.substr(0, open));
-    if (open == std::string_view::npos)
-      break;
+    if (open == std::string_view::npos) break;
     rest.remove_prefix(open);
     bool replaced = false;
     for (const auto& s : spellings) {

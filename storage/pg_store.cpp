@@ -56,8 +56,7 @@ error pg_error(PGconn* conn, const PGresult* res, std::string_view what) {
   return error{code, std::move(msg)};
 }
 
-template <class T>
-T parse_number(std::string_view s) {
+template <class T> T parse_number(std::string_view s) {
   T v{};
   std::from_chars(s.data(), s.data() + s.size(), v);
   return v;
@@ -65,7 +64,9 @@ T parse_number(std::string_view s) {
 
 class pg_row final : public detail::sql_row {
 public:
-  pg_row(const PGresult* res, int row) : res_(res), row_(row) {}
+  pg_row(const PGresult* res, int row)
+      : res_(res)
+      , row_(row) {}
 
   bool is_null(int col) const override { return PQgetisnull(res_, row_, col) != 0; }
   std::string_view text(int col) const override {
@@ -88,12 +89,22 @@ bool append_copy_field(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char* esc = nullptr;
     switch (s[i]) {
-      case '\\': esc = "\\\\"; break;
-      case '\t': esc = "\\t"; break;
-      case '\n': esc = "\\n"; break;
-      case '\r': esc = "\\r"; break;
-      case '\0': return false;
-      default: continue;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\t':
+      esc = "\\t";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
+    case '\0':
+      return false;
+    default:
+      continue;
     }
     out.append(s.substr(run, i - run));
     out.append(esc);
@@ -113,7 +124,9 @@ void append_copy_int(std::string& out, std::int64_t v) {
 /// it; used by one thread at a time.
 class pg_store final : public detail::sql_store {
 public:
-  explicit pg_store(PGconn* conn) : sql_store(sql_dialect::postgresql), conn_(conn) {}
+  explicit pg_store(PGconn* conn)
+      : sql_store(sql_dialect::postgresql)
+      , conn_(conn) {}
 
   pg_store(const pg_store&) = delete;
   pg_store& operator=(const pg_store&) = delete;
@@ -123,51 +136,48 @@ public:
   std::string_view backend() const noexcept override { return "postgresql"; }
 
 protected:
-  result<std::int64_t> execute(std::string_view sql,
-                               std::span<const detail::sql_param> params,
+  result<std::int64_t> execute(std::string_view sql, std::span<const detail::sql_param> params,
                                const detail::row_handler& on_row) override {
     auto name = prepare(sql);
-    if (!name)
-      return std::move(name).err();
+    if (!name) return std::move(name).err();
     // Text-format values, NUL-terminated (run() has refused text with a NUL inside).
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);
     for (std::size_t i = 0; i < params.size(); ++i) {
       std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::nullptr_t>) {
-            return; // values[i] stays null: SQL NULL
-          } else if constexpr (std::is_same_v<T, bool>) {
-            texts[i] = v ? "t" : "f";
-          } else if constexpr (std::is_same_v<T, std::string_view>) {
-            texts[i].assign(v);
-          } else { // integers, and doubles in their shortest exact form
-            std::array<char, 32> buf;
-            auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-            texts[i].assign(buf.data(), end);
-          }
-          values[i] = texts[i].c_str();
-        },
-        params[i]);
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) {
+              return; // values[i] stays null: SQL NULL
+            } else if constexpr (std::is_same_v<T, bool>) {
+              texts[i] = v ? "t" : "f";
+            } else if constexpr (std::is_same_v<T, std::string_view>) {
+              texts[i].assign(v);
+            } else { // integers, and doubles in their shortest exact form
+              std::array<char, 32> buf;
+              auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+              texts[i].assign(buf.data(), end);
+            }
+            values[i] = texts[i].c_str();
+          },
+          params[i]);
     }
     pg_result res{PQexecPrepared(conn_, (*name)->c_str(), static_cast<int>(params.size()),
                                  values.data(), nullptr, nullptr, 0)};
     switch (PQresultStatus(res.get())) {
-      case PGRES_TUPLES_OK: {
-        int n = PQntuples(res.get());
-        if (on_row) {
-          for (int i = 0; i < n; ++i) {
-            if (auto r = on_row(pg_row{res.get(), i}); !r)
-              return std::move(r).err();
-          }
+    case PGRES_TUPLES_OK: {
+      int n = PQntuples(res.get());
+      if (on_row) {
+        for (int i = 0; i < n; ++i) {
+          if (auto r = on_row(pg_row{res.get(), i}); !r) return std::move(r).err();
         }
-        return std::int64_t{n};
       }
-      case PGRES_COMMAND_OK:
-        return parse_number<std::int64_t>(PQcmdTuples(res.get()));
-      default:
-        return failure(res.get(), "query");
+      return std::int64_t{n};
+    }
+    case PGRES_COMMAND_OK:
+      return parse_number<std::int64_t>(PQcmdTuples(res.get()));
+    default:
+      return failure(res.get(), "query");
     }
   }
 
@@ -175,8 +185,7 @@ protected:
     std::string text{sql};
     pg_result res{PQexec(conn_, text.c_str())};
     auto st = PQresultStatus(res.get());
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-      return unit;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return unit;
     return failure(res.get(), "exec");
   }
 
@@ -184,8 +193,7 @@ protected:
 
   status commit() override {
     pg_result res{PQexec(conn_, "COMMIT")};
-    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK)
-      return failure(res.get(), "commit");
+    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) return failure(res.get(), "commit");
     // COMMIT of a transaction that failed earlier succeeds as a ROLLBACK.
     if (std::strcmp(PQcmdStatus(res.get()), "ROLLBACK") == 0)
       return error{errc::storage, "postgresql: commit: the transaction was rolled back"};
@@ -195,10 +203,9 @@ protected:
   status rollback() override { return exec_script("ROLLBACK"); }
 
   status lock_for_migration() override {
-    auto r = run("SELECT pg_advisory_xact_lock($1)",
-                 {std::int64_t{defaults::pg_migration_lock_key}});
-    if (!r)
-      return std::move(r).err();
+    auto r =
+        run("SELECT pg_advisory_xact_lock($1)", {std::int64_t{defaults::pg_migration_lock_key}});
+    if (!r) return std::move(r).err();
     return unit;
   }
 
@@ -218,14 +225,13 @@ protected:
                                "SELECT nextval('leads_id_seq')"
                                " FROM generate_series(1, $1::bigint)",
                                1, nullptr, &count_value, nullptr, nullptr, 1)};
-    if (PQresultStatus(ids.get()) != PGRES_TUPLES_OK)
-      return failure(ids.get(), "reserve lead ids");
-    if (static_cast<std::size_t>(PQntuples(ids.get())) != leads.size()
-        || PQgetlength(ids.get(), 0, 0) != 8)
+    if (PQresultStatus(ids.get()) != PGRES_TUPLES_OK) return failure(ids.get(), "reserve lead ids");
+    if (static_cast<std::size_t>(PQntuples(ids.get())) != leads.size() ||
+        PQgetlength(ids.get(), 0, 0) != 8)
       return error{errc::storage, "postgresql: reserve lead ids: unexpected result"};
     for (std::size_t i = 0; i < leads.size(); ++i) {
-      const auto* p = reinterpret_cast<const unsigned char*>(
-        PQgetvalue(ids.get(), static_cast<int>(i), 0));
+      const auto* p =
+          reinterpret_cast<const unsigned char*>(PQgetvalue(ids.get(), static_cast<int>(i), 0));
       std::uint64_t v = 0;
       for (int b = 0; b < 8; ++b)
         v = (v << 8) | p[b];
@@ -238,8 +244,7 @@ protected:
                                   "company_name, job_title, timezone, resource_name, "
                                   "custom_fields_json, state, attempts, created_at) "
                                   "FROM STDIN")};
-    if (PQresultStatus(start.get()) != PGRES_COPY_IN)
-      return failure(start.get(), "copy leads");
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) return failure(start.get(), "copy leads");
     start.reset();
     std::string buf;
     buf.reserve(defaults::pg_copy_chunk_bytes + 64 * 1024);
@@ -261,7 +266,7 @@ protected:
       append_copy_int(buf, l.created_at);
       buf.push_back('\n');
       if (!ok) {
-        (void) end_copy("a lead holds a NUL byte");
+        (void)end_copy("a lead holds a NUL byte");
         return error{errc::invalid_argument,
                      "postgresql: lead " + l.phone + " holds text with a NUL byte"};
       }
@@ -280,8 +285,7 @@ private:
   /// Ends a COPY (aborting it with `abort_reason` when given) and collects its outcome.
   status end_copy(const char* abort_reason) {
     status outcome = unit;
-    if (PQputCopyEnd(conn_, abort_reason) != 1)
-      outcome = pg_error(conn_, nullptr, "copy end");
+    if (PQputCopyEnd(conn_, abort_reason) != 1) outcome = pg_error(conn_, nullptr, "copy end");
     bool first = true;
     while (PGresult* raw = PQgetResult(conn_)) {
       pg_result res{raw};
@@ -291,20 +295,17 @@ private:
     }
     if (abort_reason != nullptr && outcome)
       outcome = error{errc::storage, std::string{"postgresql: copy aborted: "} + abort_reason};
-    if (PQstatus(conn_) == CONNECTION_BAD)
-      reset();
+    if (PQstatus(conn_) == CONNECTION_BAD) reset();
     return outcome;
   }
 
   /// The name of the statement prepared for `sql` on this connection.
   result<const std::string*> prepare(std::string_view sql) {
     std::string key{sql};
-    if (auto i = statements_.find(key); i != statements_.end())
-      return &i->second;
+    if (auto i = statements_.find(key); i != statements_.end()) return &i->second;
     std::string name = "gobi_" + std::to_string(++statement_counter_);
     pg_result res{PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr)};
-    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK)
-      return failure(res.get(), "prepare");
+    if (PQresultStatus(res.get()) != PGRES_COMMAND_OK) return failure(res.get(), "prepare");
     auto [i, inserted] = statements_.emplace(std::move(key), std::move(name));
     return &i->second;
   }
@@ -313,8 +314,7 @@ private:
   /// call may work again.
   error failure(const PGresult* res, std::string_view what) {
     auto err = pg_error(conn_, res, what);
-    if (PQstatus(conn_) == CONNECTION_BAD)
-      reset();
+    if (PQstatus(conn_) == CONNECTION_BAD) reset();
     return err;
   }
 
@@ -341,8 +341,7 @@ result<std::unique_ptr<store>> open_pg_store(const std::string& url) {
                                   "client_encoding", nullptr};
   std::array<const char*, 5> values{timeout.c_str(), "gobi", url.c_str(), "UTF8", nullptr};
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
-  if (conn == nullptr)
-    return error{errc::storage, "postgresql: connect: out of memory"};
+  if (conn == nullptr) return error{errc::storage, "postgresql: connect: out of memory"};
   if (PQstatus(conn) != CONNECTION_OK) {
     auto msg = trimmed(PQerrorMessage(conn));
     PQfinish(conn);

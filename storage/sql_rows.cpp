@@ -8,7 +8,8 @@ namespace {
 /// spelling the domain does not know means the database holds something it should not).
 class decoder {
 public:
-  explicit decoder(const sql_row& r) : r_(r) {}
+  explicit decoder(const sql_row& r)
+      : r_(r) {}
 
   std::string str(int c) const { return std::string{r_.text(c)}; }
   std::int64_t i64(int c) const { return r_.int64(c); }
@@ -16,14 +17,11 @@ public:
   double f64(int c) const { return r_.real(c); }
   bool flag(int c) const { return r_.boolean(c); }
   std::optional<std::int64_t> opt_i64(int c) const {
-    if (r_.is_null(c))
-      return std::nullopt;
+    if (r_.is_null(c)) return std::nullopt;
     return r_.int64(c);
   }
-  template <class Id>
-  std::optional<Id> opt_id(int c) const {
-    if (r_.is_null(c))
-      return std::nullopt;
+  template <class Id> std::optional<Id> opt_id(int c) const {
+    if (r_.is_null(c)) return std::nullopt;
     return Id{str(c)};
   }
 
@@ -31,19 +29,16 @@ public:
   E enumerated(int c, std::optional<E> (*parse)(std::string_view) noexcept,
                std::string_view column) {
     auto text = r_.text(c);
-    if (auto v = parse(text))
-      return *v;
+    if (auto v = parse(text)) return *v;
     if (!error_)
-      error_ = error{errc::storage, "unexpected value '" + std::string{text} + "' in column "
-                                      + std::string{column}};
+      error_ = error{errc::storage, "unexpected value '" + std::string{text} + "' in column " +
+                                        std::string{column}};
     return E{};
   }
 
   /// The value read, or the first decoding error.
-  template <class T>
-  result<T> finish(T value) {
-    if (error_)
-      return *error_;
+  template <class T> result<T> finish(T value) {
+    if (error_) return *error_;
     return value;
   }
 
@@ -202,18 +197,16 @@ result<std::string> read_text(const sql_row& r) {
 void add_agent_fields(std::vector<sql_param>& p, const agent& a) {
   p.insert(p.end(), {a.name, a.description, a.system_prompt, a.personality, a.greeting_message,
                      a.llm_provider, a.llm_model, a.temperature, a.voice_provider, a.voice_id,
-                     a.stt_provider, a.stt_language, i64(a.max_concurrent_calls),
-                     a.metadata_json, to_string(a.status), opt(a.last_heartbeat_at),
-                     a.runtime_metrics_json});
+                     a.stt_provider, a.stt_language, i64(a.max_concurrent_calls), a.metadata_json,
+                     to_string(a.status), opt(a.last_heartbeat_at), a.runtime_metrics_json});
 }
 
 void add_campaign_fields(std::vector<sql_param>& p, const campaign& c) {
-  p.insert(p.end(),
-           {c.name, c.description, to_string(c.type), to_string(c.status), c.agent_instructions,
-            c.session_script, to_string(c.dialer), c.dial_ratio, c.max_abandon_rate,
-            i64(c.max_attempts), i64(c.retry_delay_s), i64(c.max_concurrent_calls),
-            i64(c.window.start_minute), i64(c.window.end_minute), i64(c.window.days),
-            c.window.timezone});
+  p.insert(p.end(), {c.name, c.description, to_string(c.type), to_string(c.status),
+                     c.agent_instructions, c.session_script, to_string(c.dialer), c.dial_ratio,
+                     c.max_abandon_rate, i64(c.max_attempts), i64(c.retry_delay_s),
+                     i64(c.max_concurrent_calls), i64(c.window.start_minute),
+                     i64(c.window.end_minute), i64(c.window.days), c.window.timezone});
 }
 
 } // namespace gobi::storage::detail

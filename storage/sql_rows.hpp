@@ -16,25 +16,25 @@ namespace gobi::storage::detail {
 // statement stays one string literal (statements are cached by their text).
 #define GOBI_TENANT_COLUMNS "id, name, created_at"
 #define GOBI_USER_COLUMNS "id, tenant_id, email, name, password_hash, role, created_at"
-#define GOBI_AGENT_COLUMNS                                                                   \
-  "id, tenant_id, name, description, system_prompt, personality, greeting_message, "       \
-  "llm_provider, llm_model, temperature, voice_provider, voice_id, stt_provider, "         \
-  "stt_language, max_concurrent_calls, metadata_json, status, last_heartbeat_at, "         \
+#define GOBI_AGENT_COLUMNS                                                                         \
+  "id, tenant_id, name, description, system_prompt, personality, greeting_message, "               \
+  "llm_provider, llm_model, temperature, voice_provider, voice_id, stt_provider, "                 \
+  "stt_language, max_concurrent_calls, metadata_json, status, last_heartbeat_at, "                 \
   "runtime_metrics_json, created_at, updated_at"
-#define GOBI_PROMPT_COLUMNS                                                                  \
-  "id, agent_id, tenant_id, system_prompt, previous_prompt, changed_by, changed_by_email, " \
+#define GOBI_PROMPT_COLUMNS                                                                        \
+  "id, agent_id, tenant_id, system_prompt, previous_prompt, changed_by, changed_by_email, "        \
   "changed_at"
-#define GOBI_CAMPAIGN_COLUMNS                                                                \
-  "id, tenant_id, name, description, type, status, agent_instructions, session_script, "   \
-  "dialer, dial_ratio, max_abandon_rate, max_attempts, retry_delay_s, max_concurrent_calls, " \
-  "window_start_minute, window_end_minute, window_days, window_timezone, created_at, "      \
+#define GOBI_CAMPAIGN_COLUMNS                                                                      \
+  "id, tenant_id, name, description, type, status, agent_instructions, session_script, "           \
+  "dialer, dial_ratio, max_abandon_rate, max_attempts, retry_delay_s, max_concurrent_calls, "      \
+  "window_start_minute, window_end_minute, window_days, window_timezone, created_at, "             \
   "updated_at"
-#define GOBI_LEAD_LIST_COLUMNS                                                               \
+#define GOBI_LEAD_LIST_COLUMNS                                                                     \
   "id, tenant_id, name, description, lead_count, created_at, updated_at"
-#define GOBI_LEAD_COLUMNS                                                                    \
-  "id, tenant_id, list_id, phone, name, email, company_name, job_title, timezone, "        \
+#define GOBI_LEAD_COLUMNS                                                                          \
+  "id, tenant_id, list_id, phone, name, email, company_name, job_title, timezone, "                \
   "resource_name, custom_fields_json, state, attempts, created_at"
-#define GOBI_NUMBER_COLUMNS                                                                  \
+#define GOBI_NUMBER_COLUMNS                                                                        \
   "id, tenant_id, number, label, agent_id, campaign_id, created_at, updated_at"
 #define GOBI_DNC_COLUMNS "tenant_id, number, reason, created_at"
 
@@ -59,15 +59,12 @@ inline sql_param i64(std::int64_t v) {
 }
 
 inline sql_param opt(const std::optional<millis>& v) {
-  if (v)
-    return *v;
+  if (v) return *v;
   return nullptr;
 }
 
-template <class Id>
-sql_param opt_id(const std::optional<Id>& v) {
-  if (v)
-    return std::string_view{v->str()};
+template <class Id> sql_param opt_id(const std::optional<Id>& v) {
+  if (v) return std::string_view{v->str()};
   return nullptr;
 }
 

@@ -34,9 +34,7 @@ millis wall_clock_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-
 } // namespace
-
 
 // --- plumbing ------------------------------------------------------------------------------
 
@@ -63,12 +61,12 @@ result<std::int64_t> sql_store::run(std::string_view sql, std::span<const sql_pa
 /// Rolls back on scope exit unless committed.
 class sql_store::transaction {
 public:
-  explicit transaction(sql_store& s) : s_(s) {}
+  explicit transaction(sql_store& s)
+      : s_(s) {}
   transaction(const transaction&) = delete;
   transaction& operator=(const transaction&) = delete;
   ~transaction() {
-    if (open_)
-      (void) s_.rollback();
+    if (open_) (void)s_.rollback();
   }
 
   status begin() {
@@ -80,8 +78,7 @@ public:
   /// On failure the transaction stays open, and the destructor rolls it back.
   status commit() {
     auto r = s_.commit();
-    if (r)
-      open_ = false;
+    if (r) open_ = false;
     return r;
   }
 
@@ -92,18 +89,15 @@ private:
 
 template <class T, class Read>
 result<std::vector<T>> sql_store::select_all(std::string_view sql,
-                                             std::initializer_list<sql_param> params,
-                                             Read read) {
+                                             std::initializer_list<sql_param> params, Read read) {
   std::vector<T> out;
   auto r = run(sql, params, [&](const sql_row& row) -> status {
     auto x = read(row);
-    if (!x)
-      return std::move(x).err();
+    if (!x) return std::move(x).err();
     out.push_back(std::move(x).value());
     return unit;
   });
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return out;
 }
 
@@ -111,10 +105,8 @@ template <class T, class Read>
 result<T> sql_store::select_one(std::string_view sql, std::initializer_list<sql_param> params,
                                 Read read, std::string_view what, std::string_view id) {
   auto all = select_all<T>(sql, params, read);
-  if (!all)
-    return std::move(all).err();
-  if (all->empty())
-    return not_found(what, id);
+  if (!all) return std::move(all).err();
+  if (all->empty()) return not_found(what, id);
   return std::move(all->front());
 }
 
@@ -122,8 +114,7 @@ result<std::int64_t> sql_store::exec_checked(std::string_view sql,
                                              std::initializer_list<sql_param> params,
                                              std::string_view what, std::string_view id) {
   auto r = run(sql, params);
-  if (r && *r == 0)
-    return not_found(what, id);
+  if (r && *r == 0) return not_found(what, id);
   return r;
 }
 
@@ -132,101 +123,83 @@ result<std::int64_t> sql_store::exec_checked(std::string_view sql,
 status sql_store::migrate() {
   {
     transaction tx{*this};
-    if (auto r = tx.begin(); !r)
-      return r;
-    if (auto r = lock_for_migration(); !r)
-      return r;
-    if (auto r = exec_script(schema_migrations_ddl()); !r)
-      return r;
-    if (auto r = tx.commit(); !r)
-      return r;
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = lock_for_migration(); !r) return r;
+    if (auto r = exec_script(schema_migrations_ddl()); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
   }
   bool changed = false;
   for (const auto& m : migrations()) {
     transaction tx{*this};
-    if (auto r = tx.begin(); !r)
-      return r;
-    if (auto r = lock_for_migration(); !r)
-      return r;
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = lock_for_migration(); !r) return r;
     // Checked inside the transaction: another process may have applied it meanwhile.
-    auto applied = run("SELECT version FROM schema_migrations WHERE version = $1",
-                       {i64(m.version)});
-    if (!applied)
-      return std::move(applied).err();
-    if (*applied > 0)
-      continue;
+    auto applied =
+        run("SELECT version FROM schema_migrations WHERE version = $1", {i64(m.version)});
+    if (!applied) return std::move(applied).err();
+    if (*applied > 0) continue;
     if (auto r = exec_script(render_migration(m, dialect_)); !r)
-      return error{r.err().code, "migration " + std::to_string(m.version) + " ("
-                                   + std::string{m.name} + "): " + r.err().message};
+      return error{r.err().code, "migration " + std::to_string(m.version) + " (" +
+                                     std::string{m.name} + "): " + r.err().message};
     auto rec = run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                    {i64(m.version), wall_clock_ms()});
-    if (!rec)
-      return std::move(rec).err();
-    if (auto r = tx.commit(); !r)
-      return r;
+    if (!rec) return std::move(rec).err();
+    if (auto r = tx.commit(); !r) return r;
     changed = true;
   }
-  if (changed)
-    schema_changed();
+  if (changed) schema_changed();
   return unit;
 }
 
 result<int> sql_store::schema_version() {
   // A database never migrated has no schema_migrations table: that is version 0.
-  std::string_view exists_sql
-    = dialect_ == sql_dialect::sqlite
-        ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        : "SELECT tablename FROM pg_catalog.pg_tables"
-          " WHERE schemaname = current_schema() AND tablename = 'schema_migrations'";
+  std::string_view exists_sql =
+      dialect_ == sql_dialect::sqlite
+          ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+          : "SELECT tablename FROM pg_catalog.pg_tables"
+            " WHERE schemaname = current_schema() AND tablename = 'schema_migrations'";
   auto exists = run(exists_sql, {});
-  if (!exists)
-    return std::move(exists).err();
-  if (*exists == 0)
-    return 0;
+  if (!exists) return std::move(exists).err();
+  if (*exists == 0) return 0;
   std::int64_t version = 0;
   auto r = run("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
                [&](const sql_row& row) -> status {
                  version = row.int64(0);
                  return unit;
                });
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return static_cast<int>(version);
 }
 
 // --- tenants and users ---------------------------------------------------------------------
 
 result<tenant> sql_store::create_tenant(tenant t) {
-  if (t.id.empty())
-    t.id = tenant_id{new_id(id_prefix::tenant)};
+  if (t.id.empty()) t.id = tenant_id{new_id(id_prefix::tenant)};
   auto r = run("INSERT INTO tenants (" GOBI_TENANT_COLUMNS ") VALUES ($1, $2, $3)",
                {t.id.str(), t.name, t.created_at});
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return t;
 }
 
 result<tenant> sql_store::get_tenant(const tenant_id& id) {
-  return select_one<tenant>("SELECT " GOBI_TENANT_COLUMNS " FROM tenants WHERE id = $1",
-                            {id.str()}, read_tenant, "tenant", id.str());
+  return select_one<tenant>("SELECT " GOBI_TENANT_COLUMNS " FROM tenants WHERE id = $1", {id.str()},
+                            read_tenant, "tenant", id.str());
 }
 
 result<user> sql_store::create_user(user u) {
-  if (u.id.empty())
-    u.id = user_id{new_id(id_prefix::user)};
+  if (u.id.empty()) u.id = user_id{new_id(id_prefix::user)};
   u.email = lower_ascii(u.email);
-  auto r = run("INSERT INTO users (" GOBI_USER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-               {u.id.str(), u.tenant.str(), u.email, u.name, u.password_hash, u.role,
-                u.created_at});
-  if (!r)
-    return std::move(r).err();
+  auto r =
+      run("INSERT INTO users (" GOBI_USER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          {u.id.str(), u.tenant.str(), u.email, u.name, u.password_hash, u.role, u.created_at});
+  if (!r) return std::move(r).err();
   return u;
 }
 
 result<user> sql_store::find_user_by_email(std::string_view email) {
   auto lowered = lower_ascii(email);
-  return select_one<user>("SELECT " GOBI_USER_COLUMNS " FROM users WHERE email = $1",
-                          {lowered}, read_user, "user", lowered);
+  return select_one<user>("SELECT " GOBI_USER_COLUMNS " FROM users WHERE email = $1", {lowered},
+                          read_user, "user", lowered);
 }
 
 result<user> sql_store::get_user(const tenant_id& t, const user_id& id) {
@@ -238,16 +211,14 @@ result<user> sql_store::get_user(const tenant_id& t, const user_id& id) {
 // --- agents --------------------------------------------------------------------------------
 
 result<agent> sql_store::create_agent(agent a) {
-  if (a.id.empty())
-    a.id = agent_id{new_id(id_prefix::agent)};
+  if (a.id.empty()) a.id = agent_id{new_id(id_prefix::agent)};
   std::vector<sql_param> p{a.id.str(), a.tenant.str()};
   add_agent_fields(p, a);
   p.insert(p.end(), {a.created_at, a.updated_at});
   auto r = run("INSERT INTO agents (" GOBI_AGENT_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
                "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
                p, {});
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return a;
 }
 
@@ -271,8 +242,7 @@ result<std::vector<agent>> sql_store::list_all_agents() {
 
 result<agent> sql_store::update_agent(const agent& a, const prompt_change* change) {
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
   std::vector<sql_param> p{a.id.str(), a.tenant.str()};
   add_agent_fields(p, a);
   p.push_back(a.updated_at);
@@ -283,10 +253,8 @@ result<agent> sql_store::update_agent(const agent& a, const prompt_change* chang
                "status = $17, last_heartbeat_at = $18, runtime_metrics_json = $19, "
                "updated_at = $20 WHERE id = $1 AND tenant_id = $2",
                p, {});
-  if (!r)
-    return std::move(r).err();
-  if (*r == 0)
-    return not_found("agent", a.id.str());
+  if (!r) return std::move(r).err();
+  if (*r == 0) return not_found("agent", a.id.str());
   if (change != nullptr) {
     // The history row belongs to the agent updated, whatever the change says.
     auto h = run("INSERT INTO agent_prompt_history (tenant_id, agent_id, system_prompt, "
@@ -294,24 +262,20 @@ result<agent> sql_store::update_agent(const agent& a, const prompt_change* chang
                  "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                  {a.tenant.str(), a.id.str(), change->system_prompt, change->previous_prompt,
                   change->changed_by.str(), change->changed_by_email, change->changed_at});
-    if (!h)
-      return std::move(h).err();
+    if (!h) return std::move(h).err();
   }
   auto stored = get_agent(a.tenant, a.id);
-  if (!stored)
-    return stored;
-  if (auto c = tx.commit(); !c)
-    return std::move(c).err();
+  if (!stored) return stored;
+  if (auto c = tx.commit(); !c) return std::move(c).err();
   return stored;
 }
 
 status sql_store::delete_agent(const tenant_id& t, const agent_id& id) {
   // Prompt history and campaign assignments go with it (ON DELETE CASCADE); numbers that
   // answered with this agent keep their number and lose the agent (ON DELETE SET NULL).
-  auto r = exec_checked("DELETE FROM agents WHERE tenant_id = $1 AND id = $2",
-                        {t.str(), id.str()}, "agent", id.str());
-  if (!r)
-    return std::move(r).err();
+  auto r = exec_checked("DELETE FROM agents WHERE tenant_id = $1 AND id = $2", {t.str(), id.str()},
+                        "agent", id.str());
+  if (!r) return std::move(r).err();
   return unit;
 }
 
@@ -322,8 +286,7 @@ status sql_store::set_agent_runtime(const agent_id& id, agent_status s,
                         "runtime_metrics_json = $4, updated_at = $5 WHERE id = $1",
                         {id.str(), to_string(s), opt(last_heartbeat_at), metrics_json, now},
                         "agent", id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
@@ -331,10 +294,8 @@ result<std::vector<prompt_change>> sql_store::prompt_history(const tenant_id& t,
                                                              const agent_id& id) {
   auto exists = exec_checked("SELECT id FROM agents WHERE tenant_id = $1 AND id = $2",
                              {t.str(), id.str()}, "agent", id.str());
-  if (!exists)
-    return std::move(exists).err();
-  return select_all<prompt_change>("SELECT " GOBI_PROMPT_COLUMNS
-                                   " FROM agent_prompt_history"
+  if (!exists) return std::move(exists).err();
+  return select_all<prompt_change>("SELECT " GOBI_PROMPT_COLUMNS " FROM agent_prompt_history"
                                    " WHERE tenant_id = $1 AND agent_id = $2 ORDER BY id",
                                    {t.str(), id.str()}, read_prompt_change);
 }
@@ -343,8 +304,7 @@ result<std::vector<prompt_change>> sql_store::prompt_history(const tenant_id& t,
 
 status sql_store::load_links(std::vector<campaign>& cs, link_scope scope, const tenant_id& t,
                              const campaign_id& c) {
-  if (cs.empty())
-    return unit;
+  if (cs.empty()) return unit;
   std::unordered_map<std::string_view, campaign*> by_id;
   for (auto& x : cs)
     by_id.emplace(x.id.str(), &x);
@@ -359,27 +319,29 @@ status sql_store::load_links(std::vector<campaign>& cs, link_scope scope, const 
   // for every parameter it is given.
   auto params = [&]() -> std::vector<sql_param> {
     switch (scope) {
-      case link_scope::one: return {t.str(), c.str()};
-      case link_scope::tenant: return {t.str()};
-      case link_scope::all: break;
+    case link_scope::one:
+      return {t.str(), c.str()};
+    case link_scope::tenant:
+      return {t.str()};
+    case link_scope::all:
+      break;
     }
     return {};
   }();
-  auto agents = run(pick("SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
-                         " WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY ordinal",
-                         "SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
-                         " WHERE tenant_id = $1 ORDER BY campaign_id, ordinal",
-                         "SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
-                         " ORDER BY campaign_id, ordinal"),
-                    params, [&](const sql_row& row) -> status {
-                      if (auto* x = owner(row))
-                        x->agents.push_back(campaign_agent{agent_id{std::string{row.text(1)}},
-                                                           static_cast<int>(row.int64(2)),
-                                                           row.boolean(3)});
-                      return unit;
-                    });
-  if (!agents)
-    return std::move(agents).err();
+  auto agents =
+      run(pick("SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
+               " WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY ordinal",
+               "SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
+               " WHERE tenant_id = $1 ORDER BY campaign_id, ordinal",
+               "SELECT campaign_id, agent_id, priority, active FROM campaign_agents"
+               " ORDER BY campaign_id, ordinal"),
+          params, [&](const sql_row& row) -> status {
+            if (auto* x = owner(row))
+              x->agents.push_back(campaign_agent{agent_id{std::string{row.text(1)}},
+                                                 static_cast<int>(row.int64(2)), row.boolean(3)});
+            return unit;
+          });
+  if (!agents) return std::move(agents).err();
   auto lists = run(pick("SELECT campaign_id, list_id FROM campaign_lead_lists"
                         " WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY ordinal",
                         "SELECT campaign_id, list_id FROM campaign_lead_lists"
@@ -387,12 +349,10 @@ status sql_store::load_links(std::vector<campaign>& cs, link_scope scope, const 
                         "SELECT campaign_id, list_id FROM campaign_lead_lists"
                         " ORDER BY campaign_id, ordinal"),
                    params, [&](const sql_row& row) -> status {
-                     if (auto* x = owner(row))
-                       x->lead_lists.emplace_back(std::string{row.text(1)});
+                     if (auto* x = owner(row)) x->lead_lists.emplace_back(std::string{row.text(1)});
                      return unit;
                    });
-  if (!lists)
-    return std::move(lists).err();
+  if (!lists) return std::move(lists).err();
   auto numbers = run(pick("SELECT campaign_id, number_id FROM campaign_numbers"
                           " WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY ordinal",
                           "SELECT campaign_id, number_id FROM campaign_numbers"
@@ -400,12 +360,10 @@ status sql_store::load_links(std::vector<campaign>& cs, link_scope scope, const 
                           "SELECT campaign_id, number_id FROM campaign_numbers"
                           " ORDER BY campaign_id, ordinal"),
                      params, [&](const sql_row& row) -> status {
-                       if (auto* x = owner(row))
-                         x->numbers.emplace_back(std::string{row.text(1)});
+                       if (auto* x = owner(row)) x->numbers.emplace_back(std::string{row.text(1)});
                        return unit;
                      });
-  if (!numbers)
-    return std::move(numbers).err();
+  if (!numbers) return std::move(numbers).err();
   return unit;
 }
 
@@ -415,12 +373,10 @@ status sql_store::write_links(const campaign& c) {
   for (auto sql : {"DELETE FROM campaign_agents WHERE tenant_id = $1 AND campaign_id = $2",
                    "DELETE FROM campaign_lead_lists WHERE tenant_id = $1 AND campaign_id = $2",
                    "DELETE FROM campaign_numbers WHERE tenant_id = $1 AND campaign_id = $2"}) {
-    if (auto r = run(sql, {c.tenant.str(), c.id.str()}); !r)
-      return std::move(r).err();
+    if (auto r = run(sql, {c.tenant.str(), c.id.str()}); !r) return std::move(r).err();
   }
   auto link_error = [&](error e, std::string_view what, std::string_view id) {
-    if (e.code == errc::not_found)
-      return not_found(what, id);
+    if (e.code == errc::not_found) return not_found(what, id);
     if (e.code == errc::conflict)
       e.message = std::string{what} + " " + std::string{id} + " is listed twice: " + e.message;
     return e;
@@ -429,48 +385,39 @@ status sql_store::write_links(const campaign& c) {
   for (const auto& a : c.agents) {
     auto r = run("INSERT INTO campaign_agents (tenant_id, campaign_id, agent_id, ordinal, "
                  "priority, active) VALUES ($1, $2, $3, $4, $5, $6)",
-                 {c.tenant.str(), c.id.str(), a.agent.str(), ordinal++, i64(a.priority),
-                  a.active});
-    if (!r)
-      return link_error(std::move(r).err(), "agent", a.agent.str());
+                 {c.tenant.str(), c.id.str(), a.agent.str(), ordinal++, i64(a.priority), a.active});
+    if (!r) return link_error(std::move(r).err(), "agent", a.agent.str());
   }
   ordinal = 0;
   for (const auto& l : c.lead_lists) {
     auto r = run("INSERT INTO campaign_lead_lists (tenant_id, campaign_id, list_id, ordinal)"
                  " VALUES ($1, $2, $3, $4)",
                  {c.tenant.str(), c.id.str(), l.str(), ordinal++});
-    if (!r)
-      return link_error(std::move(r).err(), "lead list", l.str());
+    if (!r) return link_error(std::move(r).err(), "lead list", l.str());
   }
   ordinal = 0;
   for (const auto& n : c.numbers) {
     auto r = run("INSERT INTO campaign_numbers (tenant_id, campaign_id, number_id, ordinal)"
                  " VALUES ($1, $2, $3, $4)",
                  {c.tenant.str(), c.id.str(), n.str(), ordinal++});
-    if (!r)
-      return link_error(std::move(r).err(), "phone number", n.str());
+    if (!r) return link_error(std::move(r).err(), "phone number", n.str());
   }
   return unit;
 }
 
 result<campaign> sql_store::create_campaign(campaign c) {
-  if (c.id.empty())
-    c.id = campaign_id{new_id(id_prefix::campaign)};
+  if (c.id.empty()) c.id = campaign_id{new_id(id_prefix::campaign)};
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
   std::vector<sql_param> p{c.id.str(), c.tenant.str()};
   add_campaign_fields(p, c);
   p.insert(p.end(), {c.created_at, c.updated_at});
   auto r = run("INSERT INTO campaigns (" GOBI_CAMPAIGN_COLUMNS ") VALUES ($1, $2, $3, $4, $5, "
                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
                p, {});
-  if (!r)
-    return std::move(r).err();
-  if (auto w = write_links(c); !w)
-    return std::move(w).err();
-  if (auto w = tx.commit(); !w)
-    return std::move(w).err();
+  if (!r) return std::move(r).err();
+  if (auto w = write_links(c); !w) return std::move(w).err();
+  if (auto w = tx.commit(); !w) return std::move(w).err();
   return c;
 }
 
@@ -478,12 +425,9 @@ result<campaign> sql_store::get_campaign(const tenant_id& t, const campaign_id& 
   auto c = select_all<campaign>("SELECT " GOBI_CAMPAIGN_COLUMNS
                                 " FROM campaigns WHERE tenant_id = $1 AND id = $2",
                                 {t.str(), id.str()}, read_campaign);
-  if (!c)
-    return std::move(c).err();
-  if (c->empty())
-    return not_found("campaign", id.str());
-  if (auto r = load_links(*c, link_scope::one, t, id); !r)
-    return std::move(r).err();
+  if (!c) return std::move(c).err();
+  if (c->empty()) return not_found("campaign", id.str());
+  if (auto r = load_links(*c, link_scope::one, t, id); !r) return std::move(r).err();
   return std::move(c->front());
 }
 
@@ -491,10 +435,8 @@ result<std::vector<campaign>> sql_store::list_campaigns(const tenant_id& t) {
   auto cs = select_all<campaign>("SELECT " GOBI_CAMPAIGN_COLUMNS
                                  " FROM campaigns WHERE tenant_id = $1 ORDER BY created_at, id",
                                  {t.str()}, read_campaign);
-  if (!cs)
-    return cs;
-  if (auto r = load_links(*cs, link_scope::tenant, t, {}); !r)
-    return std::move(r).err();
+  if (!cs) return cs;
+  if (auto r = load_links(*cs, link_scope::tenant, t, {}); !r) return std::move(r).err();
   return cs;
 }
 
@@ -502,17 +444,14 @@ result<std::vector<campaign>> sql_store::list_all_campaigns() {
   auto cs = select_all<campaign>("SELECT " GOBI_CAMPAIGN_COLUMNS
                                  " FROM campaigns ORDER BY tenant_id, created_at, id",
                                  {}, read_campaign);
-  if (!cs)
-    return cs;
-  if (auto r = load_links(*cs, link_scope::all, {}, {}); !r)
-    return std::move(r).err();
+  if (!cs) return cs;
+  if (auto r = load_links(*cs, link_scope::all, {}, {}); !r) return std::move(r).err();
   return cs;
 }
 
 result<campaign> sql_store::update_campaign(const campaign& c) {
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
   std::vector<sql_param> p{c.id.str(), c.tenant.str()};
   add_campaign_fields(p, c);
   p.push_back(c.updated_at);
@@ -523,58 +462,49 @@ result<campaign> sql_store::update_campaign(const campaign& c) {
                "window_end_minute = $16, window_days = $17, window_timezone = $18, "
                "updated_at = $19 WHERE id = $1 AND tenant_id = $2",
                p, {});
-  if (!r)
-    return std::move(r).err();
-  if (*r == 0)
-    return not_found("campaign", c.id.str());
-  if (auto w = write_links(c); !w)
-    return std::move(w).err();
+  if (!r) return std::move(r).err();
+  if (*r == 0) return not_found("campaign", c.id.str());
+  if (auto w = write_links(c); !w) return std::move(w).err();
   auto stored = get_campaign(c.tenant, c.id);
-  if (!stored)
-    return stored;
-  if (auto w = tx.commit(); !w)
-    return std::move(w).err();
+  if (!stored) return stored;
+  if (auto w = tx.commit(); !w) return std::move(w).err();
   return stored;
 }
 
-status sql_store::set_campaign_status(const tenant_id& t, const campaign_id& id,
-                                      campaign_status s, millis now) {
+status sql_store::set_campaign_status(const tenant_id& t, const campaign_id& id, campaign_status s,
+                                      millis now) {
   auto r = exec_checked("UPDATE campaigns SET status = $3, updated_at = $4"
                         " WHERE tenant_id = $1 AND id = $2",
                         {t.str(), id.str(), to_string(s), now}, "campaign", id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
 status sql_store::delete_campaign(const tenant_id& t, const campaign_id& id) {
   auto r = exec_checked("DELETE FROM campaigns WHERE tenant_id = $1 AND id = $2",
                         {t.str(), id.str()}, "campaign", id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
 result<std::vector<campaign_id>> sql_store::campaigns_with_agent(const tenant_id& t,
                                                                  const agent_id& a) {
   return select_all<campaign_id>(
-    "SELECT campaign_id FROM campaign_agents WHERE tenant_id = $1 AND agent_id = $2"
-    " ORDER BY campaign_id",
-    {t.str(), a.str()},
-    [](const sql_row& r) -> result<campaign_id> { return campaign_id{std::string{r.text(0)}}; });
+      "SELECT campaign_id FROM campaign_agents WHERE tenant_id = $1 AND agent_id = $2"
+      " ORDER BY campaign_id",
+      {t.str(), a.str()},
+      [](const sql_row& r) -> result<campaign_id> { return campaign_id{std::string{r.text(0)}}; });
 }
 
 // --- lead lists and leads ------------------------------------------------------------------
 
 result<lead_list> sql_store::create_lead_list(lead_list l) {
-  if (l.id.empty())
-    l.id = lead_list_id{new_id(id_prefix::lead_list)};
+  if (l.id.empty()) l.id = lead_list_id{new_id(id_prefix::lead_list)};
   l.lead_count = 0;
   auto r = run("INSERT INTO lead_lists (id, tenant_id, name, description, created_at, "
                "updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
                {l.id.str(), l.tenant.str(), l.name, l.description, l.created_at, l.updated_at});
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return l;
 }
 
@@ -601,8 +531,7 @@ result<lead_list> sql_store::update_lead_list(const lead_list& l) {
                         " WHERE tenant_id = $1 AND id = $2",
                         {l.tenant.str(), l.id.str(), l.name, l.description, l.updated_at},
                         "lead list", l.id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return get_lead_list(l.tenant, l.id);
 }
 
@@ -610,14 +539,12 @@ status sql_store::delete_lead_list(const tenant_id& t, const lead_list_id& id) {
   // Its leads and campaign links go with it (ON DELETE CASCADE).
   auto r = exec_checked("DELETE FROM lead_lists WHERE tenant_id = $1 AND id = $2",
                         {t.str(), id.str()}, "lead list", id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
 result<std::size_t> sql_store::insert_leads(std::vector<lead>& leads) {
-  if (leads.empty())
-    return std::size_t{0};
+  if (leads.empty()) return std::size_t{0};
   // How many rows go to each (tenant, list). Imports are one list at a time, so compare
   // with the previous lead before searching the (short) list of targets.
   struct target {
@@ -629,24 +556,21 @@ result<std::size_t> sql_store::insert_leads(std::vector<lead>& leads) {
   for (const auto& l : leads) {
     if (l.list.empty() || l.tenant.empty())
       return error{errc::invalid_argument, "every lead needs its list and tenant"};
-    for (std::string_view text : {l.phone, l.name, l.email, l.company_name, l.job_title,
-                                  l.timezone, l.resource_name, l.custom_fields_json})
-      if (has_nul(text))
-        return nul_error();
+    for (std::string_view text : {l.phone, l.name, l.email, l.company_name, l.job_title, l.timezone,
+                                  l.resource_name, l.custom_fields_json})
+      if (has_nul(text)) return nul_error();
     auto same = [&](const target& x) {
       return x.first->list == l.list && x.first->tenant == l.tenant;
     };
     if (targets.empty() || !same(targets[current])) {
       auto i = std::find_if(targets.begin(), targets.end(), same);
-      if (i == targets.end())
-        i = targets.insert(targets.end(), target{&l, 0});
+      if (i == targets.end()) i = targets.insert(targets.end(), target{&l, 0});
       current = static_cast<std::size_t>(i - targets.begin());
     }
     ++targets[current].count;
   }
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
   // The counter moves in the same transaction as the rows; the update also proves the list
   // exists in that tenant and locks it against a concurrent delete.
   for (const auto& x : targets) {
@@ -654,23 +578,18 @@ result<std::size_t> sql_store::insert_leads(std::vector<lead>& leads) {
                           " WHERE tenant_id = $2 AND id = $3",
                           {x.count, x.first->tenant.str(), x.first->list.str()}, "lead list",
                           x.first->list.str());
-    if (!r)
-      return std::move(r).err();
+    if (!r) return std::move(r).err();
   }
-  if (auto r = insert_lead_rows(leads); !r)
-    return std::move(r).err();
-  if (auto r = tx.commit(); !r)
-    return std::move(r).err();
+  if (auto r = insert_lead_rows(leads); !r) return std::move(r).err();
+  if (auto r = tx.commit(); !r) return std::move(r).err();
   return leads.size();
 }
 
 result<page<lead>> sql_store::list_leads(const tenant_id& t, const lead_list_id& list,
                                          std::int64_t offset, std::int64_t limit) {
-  if (auto r = check_paging(offset, limit); !r)
-    return std::move(r).err();
+  if (auto r = check_paging(offset, limit); !r) return std::move(r).err();
   auto l = get_lead_list(t, list);
-  if (!l)
-    return std::move(l).err();
+  if (!l) return std::move(l).err();
   page<lead> out;
   out.total = l->lead_count;
   // The offset is walked in the (list_id, id) index alone; only the page's rows are read.
@@ -678,8 +597,7 @@ result<page<lead>> sql_store::list_leads(const tenant_id& t, const lead_list_id&
                                 " (SELECT id FROM leads WHERE list_id = $1"
                                 " ORDER BY id LIMIT $2 OFFSET $3) ORDER BY id",
                                 {list.str(), limit, offset}, read_lead);
-  if (!items)
-    return std::move(items).err();
+  if (!items) return std::move(items).err();
   out.items = std::move(items).value();
   return out;
 }
@@ -693,8 +611,7 @@ result<std::size_t> sql_store::mark_leads_dnc(const tenant_id& t, const std::str
   auto r = run("UPDATE leads SET state = $3"
                " WHERE tenant_id = $1 AND phone = $2 AND state = $4",
                {t.str(), e164, to_string(lead_state::dnc), to_string(lead_state::pending)});
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return static_cast<std::size_t>(*r);
 }
 
@@ -706,43 +623,34 @@ status sql_store::check_number_refs(const phone_number& n) {
   if (n.agent) {
     auto r = exec_checked("SELECT id FROM agents WHERE tenant_id = $1 AND id = $2",
                           {n.tenant.str(), n.agent->str()}, "agent", n.agent->str());
-    if (!r)
-      return std::move(r).err();
+    if (!r) return std::move(r).err();
   }
   if (n.campaign) {
     auto r = exec_checked("SELECT id FROM campaigns WHERE tenant_id = $1 AND id = $2",
                           {n.tenant.str(), n.campaign->str()}, "campaign", n.campaign->str());
-    if (!r)
-      return std::move(r).err();
+    if (!r) return std::move(r).err();
   }
   return unit;
 }
 
 result<phone_number> sql_store::create_phone_number(phone_number n) {
-  if (n.id.empty())
-    n.id = phone_number_id{new_id(id_prefix::phone_number)};
+  if (n.id.empty()) n.id = phone_number_id{new_id(id_prefix::phone_number)};
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
-  if (auto r = check_number_refs(n); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
+  if (auto r = check_number_refs(n); !r) return std::move(r).err();
   auto r = run("INSERT INTO phone_numbers (" GOBI_NUMBER_COLUMNS
                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-               {n.id.str(), n.tenant.str(), n.number, n.label, opt_id(n.agent),
-                opt_id(n.campaign), n.created_at, n.updated_at});
-  if (!r)
-    return std::move(r).err();
-  if (auto c = tx.commit(); !c)
-    return std::move(c).err();
+               {n.id.str(), n.tenant.str(), n.number, n.label, opt_id(n.agent), opt_id(n.campaign),
+                n.created_at, n.updated_at});
+  if (!r) return std::move(r).err();
+  if (auto c = tx.commit(); !c) return std::move(c).err();
   return n;
 }
 
-result<phone_number> sql_store::get_phone_number(const tenant_id& t,
-                                                 const phone_number_id& id) {
+result<phone_number> sql_store::get_phone_number(const tenant_id& t, const phone_number_id& id) {
   return select_one<phone_number>("SELECT " GOBI_NUMBER_COLUMNS
                                   " FROM phone_numbers WHERE tenant_id = $1 AND id = $2",
-                                  {t.str(), id.str()}, read_phone_number, "phone number",
-                                  id.str());
+                                  {t.str(), id.str()}, read_phone_number, "phone number", id.str());
 }
 
 result<std::vector<phone_number>> sql_store::list_phone_numbers(const tenant_id& t) {
@@ -753,30 +661,24 @@ result<std::vector<phone_number>> sql_store::list_phone_numbers(const tenant_id&
 
 result<phone_number> sql_store::update_phone_number(const phone_number& n) {
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
-  if (auto r = check_number_refs(n); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
+  if (auto r = check_number_refs(n); !r) return std::move(r).err();
   auto r = exec_checked("UPDATE phone_numbers SET number = $3, label = $4, agent_id = $5, "
                         "campaign_id = $6, updated_at = $7 WHERE tenant_id = $1 AND id = $2",
                         {n.tenant.str(), n.id.str(), n.number, n.label, opt_id(n.agent),
                          opt_id(n.campaign), n.updated_at},
                         "phone number", n.id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   auto stored = get_phone_number(n.tenant, n.id);
-  if (!stored)
-    return stored;
-  if (auto c = tx.commit(); !c)
-    return std::move(c).err();
+  if (!stored) return stored;
+  if (auto c = tx.commit(); !c) return std::move(c).err();
   return stored;
 }
 
 status sql_store::delete_phone_number(const tenant_id& t, const phone_number_id& id) {
   auto r = exec_checked("DELETE FROM phone_numbers WHERE tenant_id = $1 AND id = $2",
                         {t.str(), id.str()}, "phone number", id.str());
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
@@ -789,54 +691,46 @@ result<phone_number> sql_store::find_phone_number(std::string_view e164) {
 // --- do-not-call ---------------------------------------------------------------------------
 
 result<std::size_t> sql_store::add_dnc(const std::vector<dnc_entry>& entries) {
-  if (entries.empty())
-    return std::size_t{0};
+  if (entries.empty()) return std::size_t{0};
   transaction tx{*this};
-  if (auto r = tx.begin(); !r)
-    return std::move(r).err();
+  if (auto r = tx.begin(); !r) return std::move(r).err();
   std::size_t added = 0;
   for (const auto& e : entries) {
     auto r = run("INSERT INTO dnc_numbers (" GOBI_DNC_COLUMNS ") VALUES ($1, $2, $3, $4)"
                  " ON CONFLICT (tenant_id, number) DO NOTHING",
                  {e.tenant.str(), e.number, e.reason, e.created_at});
     if (!r) {
-      if (r.err().code == errc::not_found)
-        return not_found("tenant", e.tenant.str());
+      if (r.err().code == errc::not_found) return not_found("tenant", e.tenant.str());
       return std::move(r).err();
     }
     added += static_cast<std::size_t>(*r);
   }
-  if (auto r = tx.commit(); !r)
-    return std::move(r).err();
+  if (auto r = tx.commit(); !r) return std::move(r).err();
   return added;
 }
 
 status sql_store::remove_dnc(const tenant_id& t, std::string_view e164) {
   auto r = exec_checked("DELETE FROM dnc_numbers WHERE tenant_id = $1 AND number = $2",
                         {t.str(), e164}, "do-not-call number", e164);
-  if (!r)
-    return std::move(r).err();
+  if (!r) return std::move(r).err();
   return unit;
 }
 
 result<page<dnc_entry>> sql_store::list_dnc(const tenant_id& t, std::int64_t offset,
                                             std::int64_t limit) {
-  if (auto r = check_paging(offset, limit); !r)
-    return std::move(r).err();
+  if (auto r = check_paging(offset, limit); !r) return std::move(r).err();
   page<dnc_entry> out;
   auto total = run("SELECT COUNT(*) FROM dnc_numbers WHERE tenant_id = $1", {t.str()},
                    [&](const sql_row& row) -> status {
                      out.total = row.int64(0);
                      return unit;
                    });
-  if (!total)
-    return std::move(total).err();
+  if (!total) return std::move(total).err();
   auto items = select_all<dnc_entry>("SELECT " GOBI_DNC_COLUMNS " FROM dnc_numbers"
                                      " WHERE tenant_id = $1 ORDER BY created_at, number"
                                      " LIMIT $2 OFFSET $3",
                                      {t.str(), limit, offset}, read_dnc);
-  if (!items)
-    return std::move(items).err();
+  if (!items) return std::move(items).err();
   out.items = std::move(items).value();
   return out;
 }

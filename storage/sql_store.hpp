@@ -59,8 +59,8 @@ public:
   result<agent> update_agent(const agent& a, const prompt_change* change) override;
   status delete_agent(const tenant_id& t, const agent_id& id) override;
   status set_agent_runtime(const agent_id& id, agent_status s,
-                           std::optional<millis> last_heartbeat_at,
-                           const std::string& metrics_json, millis now) override;
+                           std::optional<millis> last_heartbeat_at, const std::string& metrics_json,
+                           millis now) override;
   result<std::vector<prompt_change>> prompt_history(const tenant_id& t,
                                                     const agent_id& id) override;
 
@@ -82,8 +82,8 @@ public:
   result<lead_list> update_lead_list(const lead_list& l) override;
   status delete_lead_list(const tenant_id& t, const lead_list_id& id) override;
   result<std::size_t> insert_leads(std::vector<lead>& leads) override;
-  result<page<lead>> list_leads(const tenant_id& t, const lead_list_id& list,
-                                std::int64_t offset, std::int64_t limit) override;
+  result<page<lead>> list_leads(const tenant_id& t, const lead_list_id& list, std::int64_t offset,
+                                std::int64_t limit) override;
   result<std::vector<std::string>> lead_phones(const lead_list_id& list) override;
   result<std::size_t> mark_leads_dnc(const tenant_id& t, const std::string& e164) override;
 
@@ -101,7 +101,8 @@ public:
   result<std::vector<std::string>> dnc_numbers(const tenant_id& t) override;
 
 protected:
-  explicit sql_store(sql_dialect d) : dialect_(d) {}
+  explicit sql_store(sql_dialect d)
+      : dialect_(d) {}
 
   // --- primitives each backend supplies ----------------------------------------------------
 
@@ -110,8 +111,7 @@ protected:
   /// how many it changed. Unique violations answer errc::conflict, foreign-key violations
   /// errc::not_found, anything else errc::storage with the database's message. Called by
   /// run(), which has already refused text holding a NUL byte.
-  virtual result<std::int64_t> execute(std::string_view sql,
-                                       std::span<const sql_param> params,
+  virtual result<std::int64_t> execute(std::string_view sql, std::span<const sql_param> params,
                                        const row_handler& on_row) = 0;
   /// Runs a parameterless script of several statements (a migration).
   virtual status exec_script(std::string_view sql) = 0;
@@ -152,8 +152,7 @@ private:
                     const campaign_id& c);
   status write_links(const campaign& c);
   status check_number_refs(const phone_number& n);
-  result<std::int64_t> exec_checked(std::string_view sql,
-                                    std::initializer_list<sql_param> params,
+  result<std::int64_t> exec_checked(std::string_view sql, std::initializer_list<sql_param> params,
                                     std::string_view what, std::string_view id);
 
   sql_dialect dialect_;

@@ -31,8 +31,7 @@ error sqlite_error(sqlite3* db, int rc, std::string_view what) {
 std::string to_sqlite_params(std::string_view sql) {
   std::string out{sql};
   for (std::size_t i = 0; i + 1 < out.size(); ++i)
-    if (out[i] == '$' && std::isdigit(static_cast<unsigned char>(out[i + 1])))
-      out[i] = '?';
+    if (out[i] == '$' && std::isdigit(static_cast<unsigned char>(out[i + 1]))) out[i] = '?';
   return out;
 }
 
@@ -43,16 +42,14 @@ const char* text_ptr(std::string_view s) {
 
 class sqlite_row final : public detail::sql_row {
 public:
-  explicit sqlite_row(sqlite3_stmt* st) : st_(st) {}
+  explicit sqlite_row(sqlite3_stmt* st)
+      : st_(st) {}
 
-  bool is_null(int col) const override {
-    return sqlite3_column_type(st_, col) == SQLITE_NULL;
-  }
+  bool is_null(int col) const override { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
   std::string_view text(int col) const override {
     auto* p = sqlite3_column_text(st_, col);
     auto n = sqlite3_column_bytes(st_, col); // after _text, as the SQLite docs require
-    if (p == nullptr)
-      return {};
+    if (p == nullptr) return {};
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)};
   }
   std::int64_t int64(int col) const override { return sqlite3_column_int64(st_, col); }
@@ -66,7 +63,8 @@ private:
 /// Resets a cached statement (and drops its bindings) when the call using it ends.
 class statement_use {
 public:
-  explicit statement_use(sqlite3_stmt* st) : st_(st) {}
+  explicit statement_use(sqlite3_stmt* st)
+      : st_(st) {}
   statement_use(const statement_use&) = delete;
   statement_use& operator=(const statement_use&) = delete;
   ~statement_use() {
@@ -82,7 +80,9 @@ private:
 /// time (opened without SQLite's own mutex for that reason).
 class sqlite_store final : public detail::sql_store {
 public:
-  explicit sqlite_store(sqlite3* db) : sql_store(sql_dialect::sqlite), db_(db) {}
+  explicit sqlite_store(sqlite3* db)
+      : sql_store(sql_dialect::sqlite)
+      , db_(db) {}
 
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
@@ -96,35 +96,28 @@ public:
   std::string_view backend() const noexcept override { return "sqlite"; }
 
 protected:
-  result<std::int64_t> execute(std::string_view sql,
-                               std::span<const detail::sql_param> params,
+  result<std::int64_t> execute(std::string_view sql, std::span<const detail::sql_param> params,
                                const detail::row_handler& on_row) override {
     auto prepared = prepare(sql);
-    if (!prepared)
-      return std::move(prepared).err();
+    if (!prepared) return std::move(prepared).err();
     auto* st = *prepared;
     statement_use use{st};
     int index = 1;
     for (const auto& p : params) {
-      if (int rc = bind(st, index++, p); rc != SQLITE_OK)
-        return sqlite_error(db_, rc, "bind");
+      if (int rc = bind(st, index++, p); rc != SQLITE_OK) return sqlite_error(db_, rc, "bind");
     }
     std::int64_t rows = 0;
     sqlite_row row{st};
     for (;;) {
       int rc = sqlite3_step(st);
-      if (rc == SQLITE_DONE)
-        break;
-      if (rc != SQLITE_ROW)
-        return sqlite_error(db_, rc, "step");
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return sqlite_error(db_, rc, "step");
       ++rows;
       if (on_row) {
-        if (auto r = on_row(row); !r)
-          return std::move(r).err();
+        if (auto r = on_row(row); !r) return std::move(r).err();
       }
     }
-    if (rows == 0 && sqlite3_stmt_readonly(st) == 0)
-      return std::int64_t{sqlite3_changes(db_)};
+    if (rows == 0 && sqlite3_stmt_readonly(st) == 0) return std::int64_t{sqlite3_changes(db_)};
     return rows;
   }
 
@@ -132,8 +125,7 @@ protected:
     std::string text{sql};
     char* msg = nullptr;
     int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg);
-    if (rc == SQLITE_OK)
-      return unit;
+    if (rc == SQLITE_OK) return unit;
     auto err = sqlite_error(db_, rc, "exec");
     sqlite3_free(msg);
     return err;
@@ -155,8 +147,7 @@ protected:
                             "company_name, job_title, timezone, resource_name, "
                             "custom_fields_json, state, attempts, created_at) "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-    if (!prepared)
-      return std::move(prepared).err();
+    if (!prepared) return std::move(prepared).err();
     auto* st = *prepared;
     statement_use use{st};
     auto text = [st](int i, std::string_view s) {
@@ -179,11 +170,9 @@ protected:
       rc = rc == SQLITE_OK ? text(11, state) : rc;
       rc = rc == SQLITE_OK ? sqlite3_bind_int64(st, 12, l.attempts) : rc;
       rc = rc == SQLITE_OK ? sqlite3_bind_int64(st, 13, l.created_at) : rc;
-      if (rc != SQLITE_OK)
-        return sqlite_error(db_, rc, "bind lead");
+      if (rc != SQLITE_OK) return sqlite_error(db_, rc, "bind lead");
       rc = sqlite3_step(st);
-      if (rc != SQLITE_DONE)
-        return sqlite_error(db_, rc, "insert lead");
+      if (rc != SQLITE_DONE) return sqlite_error(db_, rc, "insert lead");
       l.id = sqlite3_last_insert_rowid(db_);
       sqlite3_reset(st);
     }
@@ -193,14 +182,12 @@ protected:
 private:
   result<sqlite3_stmt*> prepare(std::string_view sql) {
     std::string key{sql};
-    if (auto i = statements_.find(key); i != statements_.end())
-      return i->second;
+    if (auto i = statements_.find(key); i != statements_.end()) return i->second;
     auto text = to_sqlite_params(sql);
     sqlite3_stmt* st = nullptr;
     int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()),
                                 SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-    if (rc != SQLITE_OK)
-      return sqlite_error(db_, rc, "prepare");
+    if (rc != SQLITE_OK) return sqlite_error(db_, rc, "prepare");
     statements_.emplace(std::move(key), st);
     return st;
   }
@@ -214,8 +201,7 @@ private:
       int operator()(double v) const { return sqlite3_bind_double(st, i, v); }
       int operator()(bool v) const { return sqlite3_bind_int(st, i, v ? 1 : 0); }
       int operator()(std::string_view v) const {
-        return sqlite3_bind_text(st, i, text_ptr(v), static_cast<int>(v.size()),
-                                 SQLITE_STATIC);
+        return sqlite3_bind_text(st, i, text_ptr(v), static_cast<int>(v.size()), SQLITE_STATIC);
       }
     };
     return std::visit(binder{st, i}, p);
@@ -228,16 +214,13 @@ private:
 } // namespace
 
 result<std::unique_ptr<store>> open_sqlite_store(const std::string& path) {
-  if (path.empty())
-    return error{errc::invalid_argument, "sqlite: empty database path"};
+  if (path.empty()) return error{errc::invalid_argument, "sqlite: empty database path"};
   if (path != ":memory:") {
     auto parent = std::filesystem::path{path}.parent_path();
     std::error_code ec;
-    if (!parent.empty())
-      std::filesystem::create_directories(parent, ec);
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec)
-      return error{errc::storage,
-                   "sqlite: cannot create " + parent.string() + ": " + ec.message()};
+      return error{errc::storage, "sqlite: cannot create " + parent.string() + ": " + ec.message()};
   }
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -253,13 +236,12 @@ result<std::unique_ptr<store>> open_sqlite_store(const std::string& path) {
   auto s = std::make_unique<sqlite_store>(db);
   std::string pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
                         "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; "
-                        "PRAGMA cache_size = -"
-                        + std::to_string(defaults::sqlite_cache_size_kib) + ";";
+                        "PRAGMA cache_size = -" +
+                        std::to_string(defaults::sqlite_cache_size_kib) + ";";
   char* msg = nullptr;
   rc = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &msg);
   sqlite3_free(msg);
-  if (rc != SQLITE_OK)
-    return sqlite_error(db, rc, "configure " + path);
+  if (rc != SQLITE_OK) return sqlite_error(db, rc, "configure " + path);
   return std::unique_ptr<store>{std::move(s)};
 }
 

@@ -20,14 +20,14 @@ result<std::unique_ptr<store>> open_store(std::string_view url) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://"))
     return open_pg_store(std::string{url});
   return error{errc::invalid_argument,
-               "unknown store URL (want sqlite:<path> or postgresql://...): "
-                 + std::string{url.substr(0, url.find(':'))} + ":..."};
+               "unknown store URL (want sqlite:<path> or postgresql://...): " +
+                   std::string{url.substr(0, url.find(':'))} + ":..."};
 }
 
 std::string new_id(std::string_view prefix) {
   // sodium_init is idempotent and thread-safe; a function-local static runs it once.
   static const bool sodium_ready = sodium_init() >= 0;
-  (void) sodium_ready;
+  (void)sodium_ready;
   constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   // 20 random bytes, 5 bits of each: 32 divides 256, so every character is uniform.
   std::array<unsigned char, 20> bytes;

@@ -82,8 +82,8 @@ public:
   virtual result<std::vector<campaign>> list_all_campaigns() = 0;
   /// Replaces the record and its three link sets.
   virtual result<campaign> update_campaign(const campaign& c) = 0;
-  virtual status set_campaign_status(const tenant_id& t, const campaign_id& id,
-                                     campaign_status s, millis now) = 0;
+  virtual status set_campaign_status(const tenant_id& t, const campaign_id& id, campaign_status s,
+                                     millis now) = 0;
   virtual status delete_campaign(const tenant_id& t, const campaign_id& id) = 0;
   /// The campaigns (of tenant t) that list the agent.
   virtual result<std::vector<campaign_id>> campaigns_with_agent(const tenant_id& t,
@@ -111,8 +111,7 @@ public:
   // --- phone numbers ------------------------------------------------------------------------
   /// errc::conflict when the number exists (in any tenant).
   virtual result<phone_number> create_phone_number(phone_number n) = 0;
-  virtual result<phone_number> get_phone_number(const tenant_id& t,
-                                                const phone_number_id& id) = 0;
+  virtual result<phone_number> get_phone_number(const tenant_id& t, const phone_number_id& id) = 0;
   virtual result<std::vector<phone_number>> list_phone_numbers(const tenant_id& t) = 0;
   virtual result<phone_number> update_phone_number(const phone_number& n) = 0;
   virtual status delete_phone_number(const tenant_id& t, const phone_number_id& id) = 0;

@@ -100,12 +100,9 @@ TEST_CASE("campaigns: list, list_all, update replaces links, status, delete") {
     REQUIRE(all.size() == 3);
     int seen = 0;
     for (const auto& x : all) {
-      if (x.id == c1.id)
-        check_same_campaign(x, c1), ++seen;
-      if (x.id == c2.id)
-        check_same_campaign(x, c2), ++seen;
-      if (x.id == c3.id)
-        check_same_campaign(x, c3), ++seen;
+      if (x.id == c1.id) check_same_campaign(x, c1), ++seen;
+      if (x.id == c2.id) check_same_campaign(x, c2), ++seen;
+      if (x.id == c3.id) check_same_campaign(x, c3), ++seen;
     }
     CHECK(seen == 3);
 
@@ -143,8 +140,8 @@ TEST_CASE("campaigns: list, list_all, update replaces links, status, delete") {
     foreign.agents = {};
     foreign.numbers = {};
     CHECK(code_of(s.update_campaign(foreign)) == errc::not_found);
-    CHECK(code_of(s.set_campaign_status(w.other.id, c1.id, campaign_status::draft, 1))
-          == errc::not_found);
+    CHECK(code_of(s.set_campaign_status(w.other.id, c1.id, campaign_status::draft, 1)) ==
+          errc::not_found);
     CHECK(code_of(s.delete_campaign(w.other.id, c1.id)) == errc::not_found);
     CHECK(MUST(s.get_campaign(w.t.id, c1.id)).status == campaign_status::running);
 

@@ -18,8 +18,7 @@ class temp_root {
 public:
   temp_root() {
     auto pattern = (fs::temp_directory_path() / "gobi-storage-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("mkdtemp failed");
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
   temp_root(const temp_root&) = delete;
@@ -70,20 +69,19 @@ void pg_admin(const std::string& sql) {
   std::string msg = PQresultErrorMessage(res);
   PQclear(res);
   PQfinish(conn);
-  if (!ok)
-    FAIL(sql << ": " << msg);
+  if (!ok) FAIL(sql << ": " << msg);
 }
 
 } // namespace
 
 std::vector<std::string> backends() {
   std::vector<std::string> out{"sqlite"};
-  if (!pg_base_url().empty())
-    out.emplace_back("postgresql");
+  if (!pg_base_url().empty()) out.emplace_back("postgresql");
   return out;
 }
 
-test_db::test_db(std::string backend, bool migrated) : backend_(std::move(backend)) {
+test_db::test_db(std::string backend, bool migrated)
+    : backend_(std::move(backend)) {
   auto serial = std::to_string(::getpid()) + "_" + std::to_string(next_serial());
   if (backend_ == "sqlite") {
     // A folder that does not exist yet: open_store must create it.
@@ -92,13 +90,12 @@ test_db::test_db(std::string backend, bool migrated) : backend_(std::move(backen
     pg_schema_ = "gobi_test_" + serial;
     pg_admin("CREATE SCHEMA " + pg_schema_);
     auto base = pg_base_url();
-    url_ = base + (base.find('?') == std::string::npos ? "?" : "&")
-           + "options=-csearch_path%3D" + pg_schema_;
+    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           pg_schema_;
   }
   store_ = MUST(open_store(url_));
   REQUIRE(store_->backend() == backend_);
-  if (migrated)
-    MUST(store_->migrate());
+  if (migrated) MUST(store_->migrate());
 }
 
 test_db::test_db(test_db&&) noexcept = default;

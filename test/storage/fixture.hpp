@@ -54,8 +54,7 @@ private:
 std::vector<std::string> backends();
 
 /// Runs `body(store&)` once per backend, each time on a fresh, migrated database.
-template <class F>
-void for_each_backend(F body) {
+template <class F> void for_each_backend(F body) {
   for (const auto& b : backends()) {
     INFO("backend: " << b);
     test_db db{b, true};
@@ -64,18 +63,15 @@ void for_each_backend(F body) {
 }
 
 /// The value of a result that must be ok; fails the test case (with the error) otherwise.
-template <class T>
-T must_impl(result<T> r, const char* expr) {
-  if (!r)
-    FAIL(expr << " failed: " << to_string(r.err().code) << ": " << r.err().message);
+template <class T> T must_impl(result<T> r, const char* expr) {
+  if (!r) FAIL(expr << " failed: " << to_string(r.err().code) << ": " << r.err().message);
   return std::move(r).value();
 }
 
 #define MUST(expr) ::gobi::storage::test::must_impl((expr), #expr)
 
 /// The error code of a result (errc::ok when it holds a value).
-template <class T>
-errc code_of(const result<T>& r) {
+template <class T> errc code_of(const result<T>& r) {
   return r ? errc::ok : r.err().code;
 }
 

@@ -104,8 +104,7 @@ TEST_CASE("leads: insert fills increasing ids; list pages with the total") {
     CHECK(MUST(s.list_leads(t.id, l.id, 0, 0)).items.empty());
     CHECK(code_of(s.list_leads(t.id, l.id, -1, 10)) == errc::invalid_argument);
     CHECK(code_of(s.list_leads(t.id, l.id, 0, -1)) == errc::invalid_argument);
-    CHECK(code_of(s.list_leads(t.id, lead_list_id{"lst_missing"}, 0, 10))
-          == errc::not_found);
+    CHECK(code_of(s.list_leads(t.id, lead_list_id{"lst_missing"}, 0, 10)) == errc::not_found);
 
     // The count is kept on the list.
     CHECK(MUST(s.get_lead_list(t.id, l.id)).lead_count == 250);
@@ -185,8 +184,8 @@ TEST_CASE("leads: lead_phones lists the list's phones only") {
     MUST(s.insert_leads(la));
     MUST(s.insert_leads(lb));
     auto phones = MUST(s.lead_phones(a.id));
-    CHECK(phones == std::vector<std::string>{"+15550000000", "+15550000001", "+15550000002",
-                                             "+15550000003"});
+    CHECK(phones ==
+          std::vector<std::string>{"+15550000000", "+15550000001", "+15550000002", "+15550000003"});
     CHECK(MUST(s.lead_phones(b.id)).size() == 2);
     CHECK(MUST(s.lead_phones(lead_list_id{"lst_missing"})).empty());
   });
@@ -216,8 +215,7 @@ TEST_CASE("leads: mark_leads_dnc changes the tenant's pending leads with that nu
     CHECK(pa[1].state == lead_state::pending);
     CHECK(pa[3].state == lead_state::completed);
     CHECK(MUST(s.list_leads(t.id, b.id, 0, 10)).items[0].state == lead_state::dnc);
-    CHECK(MUST(s.list_leads(other.id, theirs.id, 0, 10)).items[0].state
-          == lead_state::pending);
+    CHECK(MUST(s.list_leads(other.id, theirs.id, 0, 10)).items[0].state == lead_state::pending);
     CHECK(MUST(s.mark_leads_dnc(t.id, phone)) == 0); // already marked
     CHECK(MUST(s.mark_leads_dnc(t.id, "+19999999999")) == 0);
   });

@@ -36,8 +36,7 @@ TEST_CASE("phone numbers: create, get, list, update, delete, find across tenants
     CHECK(MUST(s.list_phone_numbers(other.id)).empty());
 
     // Unique across tenants: a number routes to one place.
-    CHECK(code_of(s.create_phone_number(make_number(other.id, "+15550100001")))
-          == errc::conflict);
+    CHECK(code_of(s.create_phone_number(make_number(other.id, "+15550100001"))) == errc::conflict);
     auto found = MUST(s.find_phone_number("+15550100001"));
     CHECK(found.id == created.id);
     CHECK(found.tenant == t.id);
@@ -100,15 +99,13 @@ TEST_CASE("dnc: add skips numbers already listed; remove; list pages; numbers") 
                                  entry(t.id, "+15550000002", 2)};
     CHECK(MUST(s.add_dnc(first)) == 3);
     // Duplicates, both of stored numbers and within the batch, are skipped.
-    std::vector<dnc_entry> second{entry(t.id, "+15550000001", 10),
-                                  entry(t.id, "+15550000004", 4),
+    std::vector<dnc_entry> second{entry(t.id, "+15550000001", 10), entry(t.id, "+15550000004", 4),
                                   entry(t.id, "+15550000004", 5)};
     CHECK(MUST(s.add_dnc(second)) == 1);
     // Another tenant may list the same number.
     CHECK(MUST(s.add_dnc({entry(other.id, "+15550000001", 1)})) == 1);
     CHECK(MUST(s.add_dnc({})) == 0);
-    CHECK(code_of(s.add_dnc({entry(tenant_id{"ten_missing"}, "+1555", 1)}))
-          == errc::not_found);
+    CHECK(code_of(s.add_dnc({entry(tenant_id{"ten_missing"}, "+1555", 1)})) == errc::not_found);
 
     auto p = MUST(s.list_dnc(t.id, 0, 2));
     CHECK(p.total == 4);
@@ -125,9 +122,8 @@ TEST_CASE("dnc: add skips numbers already listed; remove; list pages; numbers") 
     CHECK(MUST(s.list_dnc(t.id, 4, 2)).items.empty());
     CHECK(code_of(s.list_dnc(t.id, -1, 2)) == errc::invalid_argument);
 
-    CHECK(MUST(s.dnc_numbers(t.id))
-          == std::vector<std::string>{"+15550000001", "+15550000002", "+15550000003",
-                                      "+15550000004"});
+    CHECK(MUST(s.dnc_numbers(t.id)) ==
+          std::vector<std::string>{"+15550000001", "+15550000002", "+15550000003", "+15550000004"});
     CHECK(MUST(s.dnc_numbers(other.id)) == std::vector<std::string>{"+15550000001"});
 
     MUST(s.remove_dnc(t.id, "+15550000002"));

@@ -32,10 +32,10 @@ TEST_CASE("migrations: versions are 1..n and render for both dialects") {
     }
   }
   CHECK(latest_schema_version() == ms.back().version);
-  CHECK(render_migration(ms[1], sql_dialect::postgresql).find("BIGSERIAL PRIMARY KEY")
-        != std::string::npos);
-  CHECK(render_migration(ms[1], sql_dialect::sqlite).find("INTEGER PRIMARY KEY AUTOINCREMENT")
-        != std::string::npos);
+  CHECK(render_migration(ms[1], sql_dialect::postgresql).find("BIGSERIAL PRIMARY KEY") !=
+        std::string::npos);
+  CHECK(render_migration(ms[1], sql_dialect::sqlite).find("INTEGER PRIMARY KEY AUTOINCREMENT") !=
+        std::string::npos);
 }
 
 TEST_CASE("migrate is idempotent and reports the schema version") {
@@ -129,10 +129,8 @@ TEST_CASE("a store opened on one thread works on another") {
     result<std::vector<lead_list>> listed = error{};
     std::thread worker{[&] {
       created = db->create_tenant(make_tenant("acme"));
-      if (created)
-        (void) db->create_lead_list(make_list(created->id, "fair"));
-      if (created)
-        listed = db->list_lead_lists(created->id);
+      if (created) (void)db->create_lead_list(make_list(created->id, "fair"));
+      if (created) listed = db->list_lead_lists(created->id);
     }};
     worker.join();
     REQUIRE(created.ok());

@@ -146,7 +146,7 @@ TEST_CASE("agents: create, get, list, update, delete") {
     CHECK(code_of(s.get_agent(t.id, a.id)) == errc::not_found);
     CHECK(code_of(s.delete_agent(t.id, a.id)) == errc::not_found);
     CHECK(MUST(s.list_all_agents()).size() == 2);
-    (void) c;
+    (void)c;
   });
 }
 
@@ -213,9 +213,8 @@ TEST_CASE("agents: set_agent_runtime writes status, heartbeat and metrics only")
     got = MUST(s.get_agent(t.id, a.id));
     CHECK(got.status == agent_status::active);
     CHECK(!got.last_heartbeat_at);
-    CHECK(code_of(s.set_agent_runtime(agent_id{"agt_missing"}, agent_status::active, 1, "{}",
-                                      1))
-          == errc::not_found);
+    CHECK(code_of(s.set_agent_runtime(agent_id{"agt_missing"}, agent_status::active, 1, "{}", 1)) ==
+          errc::not_found);
   });
 }
 
