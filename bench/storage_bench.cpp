@@ -122,6 +122,14 @@ void bench(store& s, std::size_t rows) {
   must(s.mark_leads_dnc(t.id, leads[rows / 2].phone), "mark_leads_dnc");
   report(name, "mark_leads_dnc (1 number)", start, 0);
 
+  std::vector<gobi::dnc_entry> dnc;
+  dnc.reserve(rows / 10);
+  for (std::size_t i = 0; i < rows / 10; ++i)
+    dnc.push_back(gobi::dnc_entry{t.id, leads[i * 10].phone, "import", 1});
+  start = stopwatch{};
+  auto added = must(s.add_dnc(dnc), "add_dnc");
+  report(name, "add_dnc (rows/10 numbers)", start, added);
+
   start = stopwatch{};
   must(s.delete_lead_list(t.id, l.id), "delete_lead_list");
   report(name, "delete_lead_list (cascade)", start, rows);

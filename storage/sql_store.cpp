@@ -1,5 +1,6 @@
 #include "storage/sql_store.hpp"
 
+#include "storage/defaults.hpp"
 #include "storage/sql_rows.hpp"
 
 #include <algorithm>
@@ -690,20 +691,48 @@ result<phone_number> sql_store::find_phone_number(std::string_view e164) {
 
 // --- do-not-call ---------------------------------------------------------------------------
 
+namespace {
+
+/// INSERT ... ON CONFLICT DO NOTHING of `rows` DNC entries in one statement.
+std::string dnc_insert_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO dnc_numbers (" GOBI_DNC_COLUMNS ") VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    auto p = [&](std::size_t k) { return "$" + std::to_string(i * 4 + k); };
+    sql += (i == 0 ? "(" : ", (") + p(1) + ", " + p(2) + ", " + p(3) + ", " + p(4) + ")";
+  }
+  sql += " ON CONFLICT (tenant_id, number) DO NOTHING";
+  return sql;
+}
+
+} // namespace
+
 result<std::size_t> sql_store::add_dnc(const std::vector<dnc_entry>& entries) {
   if (entries.empty()) return std::size_t{0};
   transaction tx{*this};
   if (auto r = tx.begin(); !r) return std::move(r).err();
+  // Many rows per statement (a round trip per row made a national list take minutes on
+  // PostgreSQL); a few fixed batch sizes keep the statement cache small. A number listed
+  // twice in one batch is skipped like one already stored.
   std::size_t added = 0;
-  for (const auto& e : entries) {
-    auto r = run("INSERT INTO dnc_numbers (" GOBI_DNC_COLUMNS ") VALUES ($1, $2, $3, $4)"
-                 " ON CONFLICT (tenant_id, number) DO NOTHING",
-                 {e.tenant.str(), e.number, e.reason, e.created_at});
-    if (!r) {
-      if (r.err().code == errc::not_found) return not_found("tenant", e.tenant.str());
-      return std::move(r).err();
+  std::size_t next = 0;
+  std::vector<sql_param> params;
+  for (std::size_t batch : defaults::dnc_insert_batch_rows) {
+    if (entries.size() - next < batch) continue;
+    auto sql = dnc_insert_sql(batch);
+    for (; entries.size() - next >= batch; next += batch) {
+      params.clear();
+      for (std::size_t i = next; i < next + batch; ++i) {
+        const auto& e = entries[i];
+        params.insert(params.end(), {e.tenant.str(), e.number, e.reason, e.created_at});
+      }
+      auto r = run(sql, params);
+      if (!r) {
+        if (r.err().code == errc::not_found)
+          return error{errc::not_found, "tenant not found: " + r.err().message};
+        return std::move(r).err();
+      }
+      added += static_cast<std::size_t>(*r);
     }
-    added += static_cast<std::size_t>(*r);
   }
   if (auto r = tx.commit(); !r) return std::move(r).err();
   return added;

@@ -134,3 +134,31 @@ TEST_CASE("dnc: add skips numbers already listed; remove; list pages; numbers") 
     CHECK(MUST(s.list_dnc(tenant_id{"ten_none"}, 0, 10)).total == 0);
   });
 }
+
+TEST_CASE("dnc: big batches skip duplicates within and across statements") {
+  for_each_backend([](store& s) {
+    auto t = MUST(s.create_tenant(make_tenant("acme")));
+    auto number = [](int i) { return "+1555" + std::to_string(1000000 + i); };
+    // 1234 entries: batches of 500, 500, then 50s and single rows. Numbers 0..999 once,
+    // then 0..233 again (already listed by an earlier statement of the same call).
+    std::vector<dnc_entry> entries;
+    for (int i = 0; i < 1000; ++i)
+      entries.push_back(dnc_entry{t.id, number(i), "bulk", 10});
+    for (int i = 0; i < 234; ++i)
+      entries.push_back(dnc_entry{t.id, number(i), "again", 20});
+    // And a duplicate inside one statement (both in the first 500).
+    entries[499].number = entries[498].number;
+    CHECK(MUST(s.add_dnc(entries)) == 999);
+    CHECK(MUST(s.list_dnc(t.id, 0, 1)).total == 999);
+    CHECK(MUST(s.dnc_numbers(t.id)).size() == 999);
+    // Stored entries keep their first reason.
+    auto first = MUST(s.list_dnc(t.id, 0, 1000));
+    for (const auto& e : first.items)
+      CHECK(e.reason == "bulk");
+    // A second call adds only the new ones.
+    std::vector<dnc_entry> more;
+    for (int i = 990; i < 1060; ++i)
+      more.push_back(dnc_entry{t.id, number(i), "more", 30});
+    CHECK(MUST(s.add_dnc(more)) == 60);
+  });
+}
