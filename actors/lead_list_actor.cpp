@@ -4,7 +4,6 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
-
 namespace gobi::actors {
 
 namespace {
@@ -12,67 +11,134 @@ namespace {
 using self_ptr = lead_list_actor::stateful_pointer<lead_list_state>;
 using promise = caf::typed_response_promise<import_report>;
 
-/// What an upload knows between its steps: parsed rows, then the store's view of the list.
+/// One upload in progress. The import is a pipeline: this actor parses and dedupes chunk
+/// k+1 while STORAGE (its own thread) inserts chunk k, at most `max_inflight` chunks
+/// ahead. Each chunk is one transaction: a storage failure mid-way answers an error that
+/// says how many rows were stored, and uploading the same file again is safe (dedupe skips
+/// what is already in the list).
+///
+///   structure pass ─► load list phones + DNC ─► [parse ─► dedupe ─► insert]* ─► report
 struct upload_job {
-  leads::parse_result parsed;
-  std::vector<std::string> list_phones; ///< filled when the dedupe set was not loaded yet
-  std::vector<std::string> dnc;         ///< the tenant's DNC numbers
+  csv_text text; ///< keeps the bytes the parser reads alive
+  std::optional<leads::chunked_parser> parser;
+  std::unordered_set<std::string> dnc;
   import_report report;
+  promise rp;
+  int inflight = 0;
+  bool failed = false;
 };
 using upload_ptr = std::shared_ptr<upload_job>;
 
-void insert(self_ptr self, upload_ptr job, promise rp);
+void pump(self_ptr self, const upload_ptr& job);
 
-/// Step 2: dedupe against the list and within the file, mark DNC, then store.
-void dedupe(self_ptr self, upload_ptr job, promise rp) {
+void finish_if_done(self_ptr self, const upload_ptr& job) {
+  if (job->failed || job->inflight > 0 || !job->parser->done())
+    return;
+  spdlog::info("lead list {}: imported {}, {} duplicates, {} DNC, {} invalid of {} rows",
+               self->state.record.id.value, job->report.imported, job->report.duplicates,
+               job->report.dnc, job->report.invalid.size(), job->report.rows);
+  job->rp.deliver(std::move(job->report));
+}
+
+/// Dedupes a parsed chunk against the list (and earlier chunks), marks DNC numbers, and
+/// returns what is new.
+std::vector<lead> dedupe(self_ptr self, upload_job& job, leads::parse_result& chunk) {
   auto& st = self->state;
-  if (!st.phones_loaded) {
-    st.phones.reserve(job->list_phones.size() + job->parsed.leads.size());
-    for (auto& p : job->list_phones)
-      st.phones.insert(std::move(p));
-    st.phones_loaded = true;
-  }
-  std::unordered_set<std::string> dnc(job->dnc.begin(), job->dnc.end());
+  for (auto& bad : chunk.invalid)
+    job.report.invalid.emplace_back(static_cast<std::int64_t>(bad.line), std::move(bad.reason));
   auto now = st.env.now();
-  auto& in = job->parsed.leads;
   std::vector<lead> kept;
-  kept.reserve(in.size());
-  for (auto& l : in) {
+  kept.reserve(chunk.leads.size());
+  for (auto& l : chunk.leads) {
     if (!st.phones.insert(l.phone).second) {
-      ++job->report.duplicates;
+      ++job.report.duplicates;
       continue;
     }
     l.list = st.record.id;
     l.tenant = st.record.tenant;
     l.created_at = now;
-    if (dnc.count(l.phone) > 0) {
+    if (job.dnc.count(l.phone) > 0) {
       l.state = lead_state::dnc;
-      ++job->report.dnc;
+      ++job.report.dnc;
     }
     kept.push_back(std::move(l));
   }
-  in = std::move(kept);
-  insert(self, std::move(job), std::move(rp));
+  return kept;
 }
 
-/// Step 3: one transaction for the whole upload.
-void insert(self_ptr self, upload_ptr job, promise rp) {
-  auto& st = self->state;
+void insert(self_ptr self, const upload_ptr& job, std::vector<lead> rows) {
+  ++job->inflight;
+  auto batch = std::make_shared<std::vector<lead>>(std::move(rows));
   db<std::size_t>(
-    self, st.env.storage, t_leads | t_lead_lists,
-    [job](storage::store& s) { return s.insert_leads(job->parsed.leads); },
-    [job, rp, list = st.record.id](std::size_t n) mutable {
-      job->report.imported = static_cast<std::int64_t>(n);
-      spdlog::info("lead list {}: imported {}, {} duplicates, {} invalid", list.value, n,
-                   job->report.duplicates, job->report.invalid.size());
-      rp.deliver(std::move(job->report));
+    self, self->state.env.storage, t_leads | t_lead_lists,
+    [batch](storage::store& s) { return s.insert_leads(*batch); },
+    [self, job](std::size_t n) {
+      --job->inflight;
+      job->report.imported += static_cast<std::int64_t>(n);
+      pump(self, job);
+      finish_if_done(self, job);
     },
-    [self, job, rp](error e) mutable {
-      // Nothing was stored: forget the numbers this upload claimed in the dedupe set.
-      for (const auto& l : job->parsed.leads)
+    [self, job, batch](error e) {
+      --job->inflight;
+      // Not stored: forget these numbers in the dedupe set so a retry imports them.
+      for (const auto& l : *batch)
         self->state.phones.erase(l.phone);
-      rp.deliver(to_caf(e));
+      if (job->failed)
+        return;
+      job->failed = true;
+      e.message = "import stopped after storing " + std::to_string(job->report.imported)
+                  + " rows (uploading the file again skips them): " + e.message;
+      job->rp.deliver(to_caf(e));
     });
+}
+
+/// Parses and hands to STORAGE until `max_inflight` chunks are in flight or the file ends.
+void pump(self_ptr self, const upload_ptr& job) {
+  while (!job->failed && job->inflight < defaults::import_max_inflight_chunks
+         && !job->parser->done()) {
+    auto chunk = job->parser->next(defaults::import_chunk_rows);
+    auto rows = dedupe(self, *job, chunk);
+    if (!rows.empty())
+      insert(self, job, std::move(rows));
+  }
+}
+
+/// The list's phones (once per actor) and the tenant's DNC numbers, then the pipeline.
+void start(self_ptr self, const upload_ptr& job) {
+  auto& st = self->state;
+  struct known {
+    std::vector<std::string> phones, dnc;
+  };
+  db<known>(
+    self, st.env.storage, t_none,
+    [tenant = st.record.tenant, list = st.record.id,
+     need_phones = !st.phones_loaded](storage::store& s) -> result<known> {
+      known k;
+      if (need_phones) {
+        auto phones = s.lead_phones(list);
+        if (!phones)
+          return std::move(phones).err();
+        k.phones = std::move(*phones);
+      }
+      auto dnc = s.dnc_numbers(tenant);
+      if (!dnc)
+        return std::move(dnc).err();
+      k.dnc = std::move(*dnc);
+      return k;
+    },
+    [self, job](known k) {
+      auto& s = self->state;
+      if (!s.phones_loaded) {
+        s.phones.reserve(k.phones.size() + job->parser->total_rows());
+        for (auto& p : k.phones)
+          s.phones.insert(std::move(p));
+        s.phones_loaded = true;
+      }
+      job->dnc.insert(std::make_move_iterator(k.dnc.begin()), std::make_move_iterator(k.dnc.end()));
+      pump(self, job);
+      finish_if_done(self, job);
+    },
+    [job](error e) { job->rp.deliver(to_caf(e)); });
 }
 
 } // namespace
@@ -85,36 +151,16 @@ lead_list_actor::behavior_type lead_list_fn(self_ptr self, lead_list l, entity_e
       auto& st = self->state;
       if (t != st.record.tenant)
         return to_caf({errc::not_found, "lead list " + st.record.id.value + " not found"});
-      // Step 1: parse and normalise (CPU only, split over import_threads).
-      auto parsed = leads::parse_csv(*csv, *st.env.phones, st.env.import_threads);
-      if (!parsed)
-        return to_caf(parsed.err());
+      auto parser = leads::chunked_parser::open(*csv, *st.env.phones);
+      if (!parser)
+        return to_caf(parser.err());
       auto job = std::make_shared<upload_job>();
-      job->parsed = std::move(*parsed);
-      job->report.rows = static_cast<std::int64_t>(job->parsed.rows);
-      for (auto& bad : job->parsed.invalid)
-        job->report.invalid.emplace_back(static_cast<std::int64_t>(bad.line),
-                                         std::move(bad.reason));
-      auto rp = self->make_response_promise<import_report>();
-      db<unit_t>(
-        self, st.env.storage, t_none,
-        [job, tenant = t, list = st.record.id,
-         need_phones = !st.phones_loaded](storage::store& s) -> result<unit_t> {
-          if (need_phones) {
-            auto phones = s.lead_phones(list);
-            if (!phones)
-              return std::move(phones).err();
-            job->list_phones = std::move(*phones);
-          }
-          auto dnc = s.dnc_numbers(tenant);
-          if (!dnc)
-            return std::move(dnc).err();
-          job->dnc = std::move(*dnc);
-          return unit;
-        },
-        [self, job, rp](unit_t) mutable { dedupe(self, job, rp); },
-        [rp](error e) mutable { rp.deliver(to_caf(e)); });
-      return rp;
+      job->text = csv;
+      job->parser = std::move(*parser);
+      job->report.rows = static_cast<std::int64_t>(job->parser->total_rows());
+      job->rp = self->make_response_promise<import_report>();
+      start(self, job);
+      return job->rp;
     },
   };
 }

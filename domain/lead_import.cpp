@@ -471,6 +471,69 @@ bool is_plausible_timezone(std::string_view tz) noexcept {
   }
 }
 
+struct chunked_parser::impl {
+  std::string_view text;
+  layout cols;
+  csv::reader reader;
+  row_builder builder;
+  std::size_t total = 0;
+  std::size_t seen = 0;
+
+  impl(std::string_view t, layout l, csv::reader r, const phone::normalizer& norm)
+    : text(t), cols(std::move(l)), reader(r), builder(cols, norm) {}
+};
+
+result<chunked_parser> chunked_parser::open(std::string_view csv,
+                                            const phone::normalizer& norm) {
+  try {
+    csv::reader r{csv};
+    csv::record header;
+    if (!r.next(header))
+      return make_error(errc::validation, "the file is empty: expected a header row", "file");
+    if (!r.error().empty())
+      return make_error(errc::invalid_argument, r.error(), "file");
+    auto l = make_layout(header.fields);
+    if (!l)
+      return std::move(l).err();
+    const auto body_start = r.offset();
+    const auto body_line = r.line();
+    // Structure pass: every record must be well-formed before anything is stored.
+    std::size_t total = 0;
+    csv::record rec;
+    while (r.next(rec)) {
+      if (!r.error().empty())
+        return make_error(errc::invalid_argument, r.error(), "file");
+      ++total;
+    }
+    auto p = std::make_shared<impl>(csv, std::move(*l), csv::reader{csv, ',', body_start, body_line},
+                                    norm);
+    p->total = total;
+    return chunked_parser{std::move(p)};
+  } catch (const std::bad_alloc&) {
+    return make_error(errc::too_large, "not enough memory to import this file", "file");
+  }
+}
+
+parse_result chunked_parser::next(std::size_t max_rows) {
+  batch b;
+  b.leads.reserve(std::min(max_rows, impl_->total - impl_->seen));
+  csv::record rec;
+  while (b.rows < max_rows && impl_->reader.next(rec))
+    impl_->builder.add(rec, b); // well-formed: checked by open()
+  impl_->seen += b.rows;
+  std::vector<batch> one;
+  one.push_back(std::move(b));
+  return merge(one);
+}
+
+bool chunked_parser::done() const noexcept {
+  return impl_->seen >= impl_->total;
+}
+
+std::size_t chunked_parser::total_rows() const noexcept {
+  return impl_->total;
+}
+
 result<parse_result> parse_csv(std::string_view csv, const phone::normalizer& norm,
                                unsigned threads) {
   // Nothing escapes: allocation failure and thread start-up failure become error values.

@@ -10,6 +10,7 @@
 #include "domain/result.hpp"
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,5 +60,28 @@ struct parse_result {
 /// Latin-1. Leads come out `pending`, with no list, tenant or id.
 result<parse_result> parse_csv(std::string_view csv, const phone::normalizer& norm,
                                unsigned threads = 1);
+
+/// Reads a CSV a chunk of rows at a time, with the rules of parse_csv, so an import can
+/// store one chunk while it parses the next. Copyable (shared state); the text must outlive
+/// it. Not thread-safe: one caller at a time.
+class chunked_parser {
+public:
+  /// Reads the header and checks the whole file's CSV structure in one fast pass, so a
+  /// malformed file is refused (errc::invalid_argument naming the line) before any row is
+  /// stored; errc::validation for a missing header or phone column.
+  static result<chunked_parser> open(std::string_view csv, const phone::normalizer& norm);
+
+  /// The next `max_rows` data rows at most; `rows == 0` once the file is done.
+  parse_result next(std::size_t max_rows);
+  bool done() const noexcept;
+  /// Data rows in the whole file (known from the structure pass).
+  std::size_t total_rows() const noexcept;
+
+  struct impl;
+
+private:
+  explicit chunked_parser(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
+  std::shared_ptr<impl> impl_;
+};
 
 } // namespace gobi::leads

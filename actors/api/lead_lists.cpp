@@ -75,7 +75,7 @@ void remove(self_ptr self, const exchange& x, const caller& c, lead_list_id id) 
 
 /// The CSV text of an upload: JSON {"content": "..."}, a raw text/csv body, or a
 /// multipart/form-data file.
-result<std::string> upload_content(const http::request& req) {
+result<std::string> upload_content(http::request& req) {
   std::string_view ct = req.content_type;
   auto starts = [&](std::string_view p) {
     return ct.size() >= p.size()
@@ -103,7 +103,7 @@ result<std::string> upload_content(const http::request& req) {
       return error{errc::validation, "file: the form has no file part", "file"};
     csv = std::string{file->data};
   } else {
-    csv = req.body; // text/csv, text/plain, application/octet-stream or unspecified
+    csv = std::move(req.body); // text/csv, text/plain, application/octet-stream, unspecified
   }
   if (csv.find_first_not_of(" \t\r\n") == std::string::npos)
     return error{errc::validation, "content: the CSV is empty", "content"};
@@ -115,8 +115,7 @@ void upload(self_ptr self, const exchange& x, const caller& c, lead_list_id id) 
   if (!csv)
     return fail(x, csv.err());
   auto text = std::make_shared<const std::string>(std::move(*csv));
-  x->req.body.clear(); // the CSV lives on in `text`; free the request's copy
-  x->req.body.shrink_to_fit();
+  x->req.body = std::string{}; // the CSV lives on in `text`; free any copy the request kept
   self->request(self->state.cfg.root, defaults::import_timeout, atom::upload::value, c.tenant, id,
                 csv_text{text})
     .then([x](import_report& r) { reply(x, 200, to_json(r)); }, caf_failer(x));

@@ -255,3 +255,48 @@ TEST_CASE("lead import: e-mail and time zone checks") {
     CHECK(gobi::leads::is_plausible_timezone(c.tz) == c.ok);
   }
 }
+
+TEST_CASE("chunked_parser yields the same leads as parse_csv, a chunk at a time") {
+  gobi::phone::normalizer pn{"US"};
+  std::string csv = "phone,name,Note\r\n";
+  for (int i = 0; i < 25; ++i)
+    csv += "415555" + std::to_string(1000 + i) + ",Name " + std::to_string(i) + ",\"n, " +
+           std::to_string(i) + "\"\r\n";
+  csv += "12,bad,\r\n";
+  auto whole = gobi::leads::parse_csv(csv, pn);
+  REQUIRE(whole.ok());
+  auto p = gobi::leads::chunked_parser::open(csv, pn);
+  REQUIRE(p.ok());
+  CHECK(p->total_rows() == 26);
+  std::vector<gobi::lead> got;
+  std::vector<gobi::leads::rejected_row> bad;
+  std::size_t chunks = 0;
+  while (!p->done()) {
+    auto part = p->next(10);
+    CHECK(part.rows <= 10);
+    ++chunks;
+    for (auto& l : part.leads)
+      got.push_back(std::move(l));
+    for (auto& r : part.invalid)
+      bad.push_back(std::move(r));
+  }
+  CHECK(chunks == 3);
+  CHECK(p->next(10).rows == 0);
+  REQUIRE(got.size() == whole->leads.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].phone == whole->leads[i].phone);
+    CHECK(got[i].custom_fields_json == whole->leads[i].custom_fields_json);
+  }
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0].line == 27);
+}
+
+TEST_CASE("chunked_parser refuses a malformed file before yielding any row") {
+  gobi::phone::normalizer pn{"US"};
+  auto p = gobi::leads::chunked_parser::open("phone\n4155551000\n\"4155551001\n", pn);
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.err().code == gobi::errc::invalid_argument);
+  auto no_phone = gobi::leads::chunked_parser::open("name\nBob\n", pn);
+  REQUIRE_FALSE(no_phone.ok());
+  CHECK(no_phone.err().code == gobi::errc::validation);
+}
