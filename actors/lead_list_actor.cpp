@@ -4,6 +4,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace gobi::actors {
 
 namespace {
@@ -26,6 +28,8 @@ struct upload_job {
   promise rp;
   int inflight = 0;
   bool failed = false;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration parse_time{}; ///< spent parsing and deduping here
 };
 using upload_ptr = std::shared_ptr<upload_job>;
 
@@ -34,9 +38,14 @@ void pump(self_ptr self, const upload_ptr& job);
 void finish_if_done(self_ptr self, const upload_ptr& job) {
   if (job->failed || job->inflight > 0 || !job->parser->done())
     return;
-  spdlog::info("lead list {}: imported {}, {} duplicates, {} DNC, {} invalid of {} rows",
+  using ms = std::chrono::milliseconds;
+  auto total = std::chrono::steady_clock::now() - job->started;
+  spdlog::info("lead list {}: imported {}, {} duplicates, {} DNC, {} invalid of {} rows in {} "
+               "ms ({} ms parsing here, the rest overlapped with storage)",
                self->state.record.id.value, job->report.imported, job->report.duplicates,
-               job->report.dnc, job->report.invalid.size(), job->report.rows);
+               job->report.dnc, job->report.invalid.size(), job->report.rows,
+               std::chrono::duration_cast<ms>(total).count(),
+               std::chrono::duration_cast<ms>(job->parse_time).count());
   job->rp.deliver(std::move(job->report));
 }
 
@@ -73,6 +82,7 @@ void insert(self_ptr self, const upload_ptr& job, std::vector<lead> rows) {
     self, self->state.env.storage, t_leads | t_lead_lists,
     [batch](storage::store& s) { return s.insert_leads(*batch); },
     [self, job](std::size_t n) {
+      spdlog::debug("import: chunk stored ({} rows)", n);
       --job->inflight;
       job->report.imported += static_cast<std::int64_t>(n);
       pump(self, job);
@@ -96,8 +106,11 @@ void insert(self_ptr self, const upload_ptr& job, std::vector<lead> rows) {
 void pump(self_ptr self, const upload_ptr& job) {
   while (!job->failed && job->inflight < defaults::import_max_inflight_chunks
          && !job->parser->done()) {
+    auto t0 = std::chrono::steady_clock::now();
     auto chunk = job->parser->next(defaults::import_chunk_rows);
     auto rows = dedupe(self, *job, chunk);
+    job->parse_time += std::chrono::steady_clock::now() - t0;
+    spdlog::debug("import: chunk parsed ({} new rows), {} in flight", rows.size(), job->inflight);
     if (!rows.empty())
       insert(self, job, std::move(rows));
   }
