@@ -1,0 +1,316 @@
+"""Starts the real gobid on a loopback port and talks HTTP to it.
+
+Used by test_api.py. Python 3 standard library only.
+
+    db = Database.create("sqlite")          # or "postgresql" (needs GOBI_TEST_PG_URL)
+    g = Gobid(db, extra_args=["--agent-heartbeat-timeout", "2"])
+    g.start()                                # waits for GET /health, with a deadline
+    r = g.api("POST", "/auth/login", {"email": ..., "password": ...})
+    r.status, r.headers["content-type"], r.json
+    g.restart()                              # SIGTERM (exit 0 asserted), same data dir and db
+    g.close()                                # stop, drop the database, remove the data dir
+
+Waiting is always polling an observable condition until a deadline (wait_until), never a
+fixed sleep.
+"""
+
+import http.client
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+LOOPBACK = "127.0.0.1"
+START_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 20.0
+REQUEST_TIMEOUT_S = 30.0
+
+
+class HarnessError(AssertionError):
+    """Something about gobid itself went wrong (did not start, did not exit cleanly)."""
+
+
+def gobid_path():
+    path = os.environ.get("GOBID")
+    if not path:
+        raise HarnessError("set GOBID to the gobid binary (CTest does: $<TARGET_FILE:gobid>)")
+    if not os.access(path, os.X_OK):
+        raise HarnessError(f"GOBID={path} is not an executable")
+    return path
+
+
+def free_port():
+    """A TCP port that was free on loopback a moment ago (gobid binds it next)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout_s, what, interval_s=0.05):
+    """Polls `predicate` until it returns something truthy (returned) or the deadline passes
+    (HarnessError naming `what` and the last value seen)."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise HarnessError(f"timed out after {timeout_s} s waiting for {what} (last: {last!r})")
+        time.sleep(interval_s)
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+class Response:
+    """One HTTP answer: status, headers (case-insensitive lookups), raw body, parsed JSON."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # http.client.HTTPMessage: headers["Allow"], get_all(...)
+        self.body = body
+        self.json = None
+        if body:
+            try:
+                self.json = json.loads(body)
+            except ValueError:
+                pass
+
+    @property
+    def error(self):
+        """The {"error": {...}} object of an error body, or None."""
+        if isinstance(self.json, dict) and isinstance(self.json.get("error"), dict):
+            return self.json["error"]
+        return None
+
+    def __repr__(self):
+        text = self.body[:600].decode("utf-8", "replace")
+        return f"<HTTP {self.status} {text}>"
+
+
+def http_request(port, method, path, body=None, token=None, raw=None, content_type=None,
+                 headers=None, timeout_s=REQUEST_TIMEOUT_S):
+    """One request on a fresh connection. `body` is sent as JSON; `raw` (bytes or str) is sent
+    as is, with `content_type` when given. A server that answers early and closes (413) is
+    fine: the answer is still read."""
+    hdrs = dict(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    elif raw is not None:
+        data = raw.encode() if isinstance(raw, str) else raw
+    if content_type is not None:
+        hdrs["Content-Type"] = content_type
+    if token is not None:
+        hdrs["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout_s)
+    try:
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered before reading everything; its answer is waiting
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def raw_exchange(port, data, timeout_s=10.0, read_answer=True):
+    """Writes raw bytes on a new connection, half-closes, and returns what came back until
+    the server closed (or b"" when it closed at once)."""
+    with socket.create_connection((LOOPBACK, port), timeout=timeout_s) as s:
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if not read_answer:
+            return b""
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return b"".join(chunks)
+
+
+# --- databases --------------------------------------------------------------------------------
+
+def _psql(url, sql):
+    proc = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                          capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise HarnessError(f"psql {sql!r} failed: {proc.stderr.strip()}")
+
+
+class Database:
+    """Where a gobid keeps its data. SQLite: a file in the gobid's data dir. PostgreSQL: a
+    fresh database created on the server of GOBI_TEST_PG_URL, dropped by drop()."""
+
+    def __init__(self, backend, pg_admin_url=None, pg_name=None):
+        self.backend = backend
+        self.pg_admin_url = pg_admin_url
+        self.pg_name = pg_name
+
+    @staticmethod
+    def create(backend):
+        if backend == "sqlite":
+            return Database("sqlite")
+        if backend != "postgresql":
+            raise HarnessError(f"unknown backend {backend!r} (sqlite or postgresql)")
+        admin = os.environ.get("GOBI_TEST_PG_URL")
+        if not admin:
+            raise HarnessError("the postgresql backend needs GOBI_TEST_PG_URL")
+        name = f"gobi_it_{os.getpid()}_{secrets.token_hex(4)}"
+        _psql(admin, f'CREATE DATABASE "{name}"')
+        return Database("postgresql", admin, name)
+
+    def url(self, data_dir):
+        if self.backend == "sqlite":
+            return "sqlite:" + os.path.join(data_dir, "gobi.db")
+        parts = urllib.parse.urlsplit(self.pg_admin_url)
+        return urllib.parse.urlunsplit(parts._replace(path="/" + self.pg_name))
+
+    def drop(self):
+        if self.backend == "postgresql" and self.pg_name:
+            _psql(self.pg_admin_url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+            self.pg_name = None
+
+
+# --- gobid ------------------------------------------------------------------------------------
+
+class Gobid:
+    """One gobid process (and its data dir and database, which outlive restarts)."""
+
+    def __init__(self, database, extra_args=(), env=None):
+        self.database = database
+        self.extra_args = list(extra_args)
+        self.extra_env = dict(env or {})
+        self.data_dir = tempfile.mkdtemp(prefix="gobi-it-")
+        self.log_path = os.path.join(self.data_dir, "gobid.log")
+        self.proc = None
+        self.port = None
+        self.starts = 0
+
+    # process control ----------------------------------------------------------------------
+
+    def _env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not (k.startswith("GOBI_") or k in ("DATABASE_URL", "PORT", "JWT_SECRET"))}
+        env.update(self.extra_env)
+        return env
+
+    def start(self):
+        """Starts gobid on a free port and waits until GET /health answers 200."""
+        if self.proc is not None:
+            raise HarnessError("gobid is already running")
+        for _attempt in range(3):
+            self.port = free_port()
+            args = [gobid_path(), "--data-dir", self.data_dir, "--http-port", str(self.port),
+                    "--database", self.database.url(self.data_dir)] + self.extra_args
+            self.starts += 1
+            with open(self.log_path, "ab") as log:
+                log.write(f"--- start {self.starts}: {' '.join(args)}\n".encode())
+                log.flush()
+                # cwd: the data dir, so the default config/gobi.toml of the repo is not read.
+                self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                             cwd=self.data_dir, env=self._env())
+            if self._wait_healthy():
+                return self
+            # Exited: retry only when someone took the port in between.
+            self.proc = None
+            if "gobid: --http-port" not in self.log_tail(5):
+                break
+        raise HarnessError("gobid did not start:\n" + self.log_tail())
+
+    def _wait_healthy(self):
+        def ready():
+            if self.proc.poll() is not None:
+                return "exited"
+            try:
+                return "up" if http_request(self.port, "GET", "/health", timeout_s=2).status == 200 \
+                    else None
+            except OSError:
+                return None
+        try:
+            return wait_until(ready, START_DEADLINE_S, "GET /health") == "up"
+        except HarnessError:
+            self.kill()
+            raise HarnessError("gobid never answered /health:\n" + self.log_tail())
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM, then asserts that gobid exits with status 0 within the deadline."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        if proc.poll() is not None:
+            raise HarnessError(f"gobid had already exited ({proc.returncode}):\n{self.log_tail()}")
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=STOP_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise HarnessError(f"gobid did not exit within {STOP_DEADLINE_S} s of SIGTERM:\n"
+                               + self.log_tail())
+        if code != 0:
+            raise HarnessError(f"gobid exited with {code} after SIGTERM:\n{self.log_tail()}")
+
+    def kill(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def restart(self):
+        """Stops cleanly (asserted) and starts again on the same data dir and database."""
+        self.stop()
+        return self.start()
+
+    def close(self):
+        """Stops (asserting a clean exit), drops the database, removes the data dir."""
+        try:
+            self.stop()
+        finally:
+            self.kill()
+            try:
+                self.database.drop()
+            finally:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines=40):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    # HTTP ---------------------------------------------------------------------------------
+
+    def request(self, method, path, body=None, token=None, **kw):
+        """A request on any path (e.g. "/health")."""
+        return http_request(self.port, method, path, body=body, token=token, **kw)
+
+    def api(self, method, path, body=None, token=None, **kw):
+        """A request under the canonical prefix /api/v1."""
+        return self.request(method, "/api/v1" + path, body=body, token=token, **kw)
+
+    def raw(self, data, **kw):
+        return raw_exchange(self.port, data, **kw)
