@@ -186,6 +186,10 @@ bool is_phone(std::string_view s, std::size_t b, const run& r) {
   }
   if (r.dots == 1 && !r.other_seps)
     return false; // a decimal number
+  // A bare run of 7-9 digits is a count, a duration or a size ("imported 1000000 rows"):
+  // phones reach logs in E.164 ('+'), written with separators, or with 10+ digits.
+  if (r.groups.size() == 1 && r.digits < 10 && s[b] != '+' && s[b] != '(')
+    return false;
   return !looks_like_date(r) && !looks_like_ipv4(r);
 }
 

@@ -20,7 +20,8 @@ TEST_CASE("mask: phone numbers keep their last four digits") {
     {"phone:4155551001", "phone:******1001"},
     {"\"+14155551001\"", "\"+*******1001\""},
     {"sip:+14155551001@10.0.0.1:5060", "sip:+*******1001@10.0.0.1:5060"},
-    {"dialing 5551001.", "dialing ***1001."},
+    {"dialing 555-1001.", "dialing ***-1001."},
+    {"imported 1000000 rows in 5139 ms", "imported 1000000 rows in 5139 ms"}, // counts stay
     {"0044 20 7946 0958", "**** ** **** 0958"},
   };
   for (const auto& c : cases) {
