@@ -80,8 +80,9 @@ void update(self_ptr self, const exchange& x, const caller& c, agent_id id) {
 }
 
 void remove(self_ptr self, const exchange& x, const caller& c, agent_id id) {
+  // Deleting an agent also drops it from campaigns and unassigns its phone numbers.
   db<unit_t>(
-    self, self->state.cfg.storage, t_agents | t_campaigns,
+    self, self->state.cfg.storage, t_agents | t_campaigns | t_numbers,
     [c, id](storage::store& s) -> result<unit_t> {
       auto used = s.campaigns_with_agent(c.tenant, id);
       if (!used)

@@ -172,6 +172,13 @@ class GobidCase(unittest.TestCase):
             self.assertEqual(body["total"], total, body)
         return body["items"]
 
+    def assertListAgrees(self, acct, path):
+        """Every item of the list at `path` equals GET path/:id: lists are never stale."""
+        items = self.ok("GET", path, token=acct.token)["items"]
+        for item in items:
+            self.assertEqual(item, self.ok("GET", f"{path}/{item['id']}", token=acct.token), path)
+        return items
+
     def assertIso(self, s):
         self.assertIsInstance(s, str)
         self.assertRegex(s, ISO_8601)
@@ -959,8 +966,15 @@ class CampaignsTest(GobidCase):
         self.assertList(self.ok("GET", prefix + "/campaigns", token=self.acct.token), total=0)
 
     def test_deleting_references(self):
-        c = self.create({"name": "refs", "campaignType": "OUTBOUND", "agentIds": [self.active["id"]],
+        second = self.active_agent(self.acct)
+        c = self.create({"name": "refs", "campaignType": "OUTBOUND",
+                         "agentIds": [self.active["id"], second["id"]],
                          "leadListIds": [self.list["id"]], "numberIds": [self.number["id"]]})
+        self.assertListAgrees(self.acct, "/campaigns")
+        self.assertEqual(self.api("DELETE", f"/agents/{second['id']}", token=self.acct.token).status,
+                         204)
+        self.assertEqual(self.assertListAgrees(self.acct, "/campaigns")[0]["agentIds"],
+                         [self.active["id"]])
         self.assertEqual(self.api("DELETE", f"/lead-lists/{self.list['id']}",
                                   token=self.acct.token).status, 204)
         self.assertEqual(self.api("DELETE", f"/phone-numbers/{self.number['id']}",
@@ -968,6 +982,7 @@ class CampaignsTest(GobidCase):
         got = self.ok("GET", f"/campaigns/{c['id']}", token=self.acct.token)
         self.assertEqual(got["leadListIds"], [])
         self.assertEqual(got["numberIds"], [])
+        self.assertEqual(self.assertListAgrees(self.acct, "/campaigns"), [got])
 
 
 _phone_serial = itertools.count(1)
@@ -1272,8 +1287,11 @@ class PhoneNumbersTest(GobidCase):
         self.ok("POST", path, {"agentId": agent["id"]}, acct.token)
         self.assertEqual(self.api("DELETE", f"/campaigns/{inbound['id']}", token=acct.token).status,
                          204)
+        self.assertEqual(self.ok("GET", "/phone-numbers", token=acct.token)["items"][0]["agentId"],
+                         agent["id"])
         self.assertEqual(self.api("DELETE", f"/agents/{agent['id']}", token=acct.token).status, 204)
         self.assertIsNone(self.ok("GET", f"/phone-numbers/{n['id']}", token=acct.token)["agentId"])
+        self.assertListAgrees(acct, "/phone-numbers")
 
 
 class DncTest(GobidCase):
