@@ -156,6 +156,13 @@ std::vector<setting> settings() {
         c.actor_workers = *n;
         return unit;
       }},
+    S{"--scheduler", "GOBI_SCHEDULER", "actors.scheduler",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        if (v != "sharing" && v != "stealing")
+          return bad(w, "'" + v + "' is not a scheduler policy (sharing or stealing)");
+        c.scheduler = v;
+        return unit;
+      }},
     S{"--default-region", "GOBI_DEFAULT_REGION", "leads.default_region",
       [](config& c, const std::string& w, const std::string& v) -> status {
         if (v.size() != 2 || !std::isupper(static_cast<unsigned char>(v[0]))
@@ -323,6 +330,7 @@ Options (each also from the TOML config and the environment; flags win):
   --agent-heartbeat-timeout S   INACTIVE after S s without a heartbeat
                                                 GOBI_AGENT_HEARTBEAT_TIMEOUT [90]
   --workers N                   actor scheduler threads       GOBI_WORKERS   [2]
+  --scheduler sharing|stealing  CAF scheduler policy          GOBI_SCHEDULER [sharing]
   --default-region CC           region for numbers without +CC GOBI_DEFAULT_REGION [US]
   --log-level LEVEL             trace|debug|info|warn|error|off GOBI_LOG_LEVEL [info]
   --demo                        seed a demo tenant, user, agent, list and campaign

@@ -30,6 +30,7 @@ struct config {
   std::uint16_t rtp_port_max = defaults::rtp_port_max;
   std::int64_t heartbeat_timeout_s = defaults::agent_heartbeat_timeout_s;
   unsigned actor_workers = defaults::actor_workers;
+  std::string scheduler = defaults::actor_scheduler; ///< "sharing" or "stealing"
   std::string default_region = defaults::default_region;
   std::string log_level = "info";
   bool demo = false;

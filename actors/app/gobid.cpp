@@ -121,6 +121,8 @@ int run(const app::config& cfg) {
 
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actor_workers));
+  sys_cfg.set("scheduler.policy",
+              cfg.scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   sys_cfg.set("logger.console", caf::atom("none"));
   caf::actor_system sys{sys_cfg};

@@ -79,6 +79,7 @@ TEST_CASE("a bad value names where it came from") {
     {{"--rtp-ports", "3000"}, {}, "", "--rtp-ports: '3000' is not a port range"},
     {{"--agent-heartbeat-timeout", "0"}, {}, "", "--agent-heartbeat-timeout: '0'"},
     {{"--log-level", "loud"}, {}, "", "--log-level: 'loud' is not a log level"},
+    {{"--scheduler", "fifo"}, {}, "", "--scheduler: 'fifo' is not a scheduler policy"},
     {{"--bogus"}, {}, "", "--bogus: unknown option"},
     {{"--http-port"}, {}, "", "--http-port: needs a value"},
     {{}, {{"GOBI_DEMO", "maybe"}}, "", "GOBI_DEMO (environment): 'maybe' is not a boolean"},
