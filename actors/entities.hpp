@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace gobi::actors {
 
@@ -57,11 +58,16 @@ campaign_actor::behavior_type campaign_fn(campaign_actor::stateful_pointer<campa
 
 // --- LEAD_LIST ------------------------------------------------------------------------------
 
+struct lead_list_upload; // one upload in progress (lead_list_actor.cpp)
+
 struct lead_list_state {
   static inline const char* name = "lead_list";
   lead_list record;
   bool phones_loaded = false;
   std::unordered_set<std::string> phones; ///< every number in the list: the dedupe set
+  /// Uploads not answered yet: a stop (list deleted, shutdown) answers them with an error
+  /// instead of leaving their HTTP requests to time out.
+  std::vector<std::shared_ptr<lead_list_upload>> uploads;
   entity_env env;
 };
 

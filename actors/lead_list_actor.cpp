@@ -8,9 +8,6 @@
 
 namespace gobi::actors {
 
-namespace {
-
-using self_ptr = lead_list_actor::stateful_pointer<lead_list_state>;
 using promise = caf::typed_response_promise<import_report>;
 
 /// One upload in progress. The import is a pipeline: this actor parses and dedupes chunk
@@ -20,7 +17,7 @@ using promise = caf::typed_response_promise<import_report>;
 /// what is already in the list).
 ///
 ///   structure pass ─► load list phones + DNC ─► [parse ─► dedupe ─► insert]* ─► report
-struct upload_job {
+struct lead_list_upload {
   csv_text text; ///< keeps the bytes the parser reads alive
   std::optional<leads::chunked_parser> parser;
   std::unordered_set<std::string> dnc;
@@ -31,9 +28,21 @@ struct upload_job {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::duration parse_time{}; ///< spent parsing and deduping here
 };
+
+namespace {
+
+using self_ptr = lead_list_actor::stateful_pointer<lead_list_state>;
+using upload_job = lead_list_upload;
 using upload_ptr = std::shared_ptr<upload_job>;
 
 void pump(self_ptr self, const upload_ptr& job);
+
+/// Answers an upload (its report or an error) and forgets it.
+template <class Answer>
+void answer(self_ptr self, const upload_ptr& job, Answer&& x) {
+  job->rp.deliver(std::forward<Answer>(x));
+  std::erase(self->state.uploads, job);
+}
 
 void finish_if_done(self_ptr self, const upload_ptr& job) {
   if (job->failed || job->inflight > 0 || !job->parser->done())
@@ -46,7 +55,7 @@ void finish_if_done(self_ptr self, const upload_ptr& job) {
                job->report.dnc, job->report.invalid.size(), job->report.rows,
                std::chrono::duration_cast<ms>(total).count(),
                std::chrono::duration_cast<ms>(job->parse_time).count());
-  job->rp.deliver(std::move(job->report));
+  answer(self, job, std::move(job->report));
 }
 
 /// Dedupes a parsed chunk against the list (and earlier chunks), marks DNC numbers, and
@@ -98,7 +107,7 @@ void insert(self_ptr self, const upload_ptr& job, std::vector<lead> rows) {
       job->failed = true;
       e.message = "import stopped after storing " + std::to_string(job->report.imported)
                   + " rows (uploading the file again skips them): " + e.message;
-      job->rp.deliver(to_caf(e));
+      answer(self, job, to_caf(e));
     });
 }
 
@@ -151,7 +160,28 @@ void start(self_ptr self, const upload_ptr& job) {
       pump(self, job);
       finish_if_done(self, job);
     },
-    [job](error e) { job->rp.deliver(to_caf(e)); });
+    [self, job](error e) {
+      job->failed = true;
+      answer(self, job, to_caf(e));
+    });
+}
+
+/// Stopped (the list was deleted, or gobid is shutting down): the storage continuations of
+/// uploads still running will never run, so answer them here, then quit.
+void on_exit(self_ptr self, const caf::exit_msg& msg) {
+  if (!msg.reason)
+    return;
+  auto& st = self->state;
+  for (auto& job : st.uploads) {
+    job->failed = true;
+    job->rp.deliver(to_caf({errc::unavailable,
+                            "lead list " + st.record.id.value
+                              + " was stopped during the upload (deleted, or gobid is shutting "
+                                "down) after storing "
+                              + std::to_string(job->report.imported) + " rows"}));
+  }
+  st.uploads.clear();
+  self->quit(msg.reason);
 }
 
 } // namespace
@@ -159,6 +189,7 @@ void start(self_ptr self, const upload_ptr& job) {
 lead_list_actor::behavior_type lead_list_fn(self_ptr self, lead_list l, entity_env env) {
   self->state.record = std::move(l);
   self->state.env = std::move(env);
+  self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   return {
     [self](atom::upload, const tenant_id& t, const csv_text& csv) -> caf::result<import_report> {
       auto& st = self->state;
@@ -172,6 +203,7 @@ lead_list_actor::behavior_type lead_list_fn(self_ptr self, lead_list l, entity_e
       job->parser = std::move(*parser);
       job->report.rows = static_cast<std::int64_t>(job->parser->total_rows());
       job->rp = self->make_response_promise<import_report>();
+      st.uploads.push_back(job);
       start(self, job);
       return job->rp;
     },

@@ -99,6 +99,28 @@ TEST_CASE_FIXTURE(actor_fixture, "a lead list imports, dedupes within and across
   CHECK(page->items[2].state == lead_state::dnc);
 }
 
+TEST_CASE_FIXTURE(actor_fixture, "a lead list stopped during an upload still answers it") {
+  // DELETE of the list (or shutdown) stops the actor while STORAGE holds the upload's job;
+  // the upload must get an error, not leave its HTTP request waiting for the timeout.
+  auto t = make_tenant();
+  auto l = make_list(*this, t);
+  auto h = sys.spawn(actors::lead_list_fn, l, env());
+  sched.run();
+  auto rh = self->request(h, 10s, actors::atom::upload::value, t.id,
+                          std::make_shared<const std::string>("phone\n+14155550001\n"));
+  sched.run_once(); // the list takes the upload and asks STORAGE for its phones and the DNC
+  self->send_exit(h, caf::exit_reason::user_shutdown);
+  sched.run();
+  advance(10s); // without an answer, the request times out (instead of the test hanging)
+  result<actors::import_report> out = error{errc::internal, "no reply"};
+  rh.receive([&](actors::import_report& r) { out = std::move(r); },
+             [&](caf::error& e) { out = actors::from_caf(e); });
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.err().code == errc::unavailable);
+  CHECK(out.err().message.find(l.id.value) != std::string::npos);
+  CHECK(store->list_leads(t.id, l.id, 0, 10)->total == 0);
+}
+
 TEST_CASE_FIXTURE(actor_fixture, "a malformed CSV is refused whole and stores nothing") {
   auto t = make_tenant();
   auto l = make_list(*this, t);

@@ -12,12 +12,14 @@ import base64
 import calendar
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import os
 import re
 import secrets
 import socket
+import threading
 import time
 import unittest
 import urllib.parse
@@ -182,6 +184,48 @@ class GobidCase(unittest.TestCase):
     def assertIso(self, s):
         self.assertIsInstance(s, str)
         self.assertRegex(s, ISO_8601)
+
+
+def in_parallel(n, fn):
+    """Calls fn(i) for i in range(n) on n threads at once; returns the results in order
+    (an exception raised by a call is returned in its place)."""
+    out = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait()
+        try:
+            out[i] = fn(i)
+        except Exception as e:  # noqa: BLE001 - reported by the caller's assertions
+            out[i] = e
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class Background:
+    """Runs fn() on a thread; `.sent` is set once fn says its request is on the wire."""
+
+    def __init__(self, fn):
+        self.sent = threading.Event()
+        self.result = None
+        self.thread = threading.Thread(target=self._run, args=(fn,))
+        self.thread.start()
+
+    def _run(self, fn):
+        try:
+            self.result = fn(self.sent)
+        except Exception as e:  # noqa: BLE001
+            self.result = e
+
+    def join(self, timeout_s):
+        self.thread.join(timeout_s)
+        if self.thread.is_alive():
+            raise HarnessError(f"no answer within {timeout_s} s")
+        return self.result
 
 
 def b64url(data):
@@ -757,6 +801,16 @@ class HeartbeatTimeoutTest(GobidCase):
         # A heartbeat revives it.
         self.ok("POST", f"/agents/{silent['id']}/heartbeat", {"status": "RUNNING"}, acct.token)
         self.assertEqual(self.status(acct, silent["id"]), "ACTIVE")
+
+    def test_supervision_survives_a_restart(self):
+        acct = self.register()
+        a = self.create_agent(acct)
+        self.deploy(acct, a["id"])
+        self.ok("POST", f"/agents/{a['id']}/heartbeat", {"status": "RUNNING"}, acct.token)
+        self.g.restart()
+        self.assertEqual(self.status(acct, a["id"]), "ACTIVE")
+        wait_until(lambda: self.status(acct, a["id"]) == "INACTIVE", 15,
+                   "the agent to turn INACTIVE after the restart", interval_s=0.2)
 
     def test_deployed_agent_without_heartbeats_times_out_after_its_first(self):
         # Deploy alone (no runtime yet) keeps ACTIVE; supervision starts with the first
@@ -1359,6 +1413,90 @@ class DncTest(GobidCase):
         self.assertList(self.ok("GET", "/dnc", token=other.token), total=0)
 
 
+# --- concurrency -------------------------------------------------------------------------------
+
+class ConcurrencyTest(GobidCase):
+
+    def test_racing_requests_have_one_winner(self):
+        email = unique("race") + "@example.com"
+        statuses = in_parallel(12, lambda i: self.api("POST", "/auth/register", {
+            "email": email, "password": "race password", "tenantName": f"T{i}"}).status)
+        self.assertEqual(sorted(statuses), [201] + [409] * 11)
+        acct = self.register()
+        number = "+1" + phone_tail()
+        statuses = in_parallel(12, lambda i: self.api("POST", "/phone-numbers", {"number": number},
+                                                      acct.token).status)
+        self.assertEqual(sorted(statuses), [201] + [409] * 11)
+        agent = self.active_agent(acct)
+        camp = self.ok("POST", "/campaigns", {"name": "race", "campaignType": "INBOUND",
+                                              "agentIds": [agent["id"]]}, acct.token, status=201)
+        statuses = in_parallel(8, lambda i: self.api("POST", f"/campaigns/{camp['id']}/start",
+                                                     token=acct.token).status)
+        self.assertEqual(sorted(statuses), [200] + [409] * 7)
+
+    def test_parallel_writes_all_land(self):
+        acct = self.register()
+        created = in_parallel(24, lambda i: self.api("POST", "/agents", {"name": f"p{i}"},
+                                                     acct.token))
+        self.assertEqual([r.status for r in created], [201] * 24, created)
+        items = self.assertListAgrees(acct, "/agents")
+        self.assertEqual({a["name"] for a in items}, {f"p{i}" for i in range(24)})
+        lst = self.create_list(acct)
+        csv = "phone\n" + "\n".join(f"+1212555{2000 + i}" for i in range(300)) + "\n"
+        reports = in_parallel(6, lambda i: self.upload(acct, lst["id"], csv))
+        self.assertEqual(sum(r["imported"] for r in reports), 300)
+        self.assertEqual(sum(r["duplicates"] for r in reports), 5 * 300)
+        self.assertEqual(self.ok("GET", f"/lead-lists/{lst['id']}", token=acct.token)["leadCount"],
+                         300)
+        agent = created[0].json
+        beats = in_parallel(10, lambda i: self.api("POST", f"/agents/{agent['id']}/heartbeat",
+                                                   {"status": "RUNNING"}, acct.token).status)
+        self.assertEqual(beats, [200] * 10)
+        self.assertEqual(self.ok("GET", f"/agents/{agent['id']}", token=acct.token)["status"],
+                         "ACTIVE")
+
+    def upload_in_background(self, acct, list_id, csv):
+        """Starts an upload on its own connection; join() answers (status, JSON body)."""
+        def run(sent):
+            conn = http.client.HTTPConnection(LOOPBACK, self.g.port, timeout=60)
+            try:
+                conn.request("POST", f"/api/v1/lead-lists/{list_id}/upload", body=csv,
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": f"Bearer {acct.token}"})
+                sent.set()
+                resp = conn.getresponse()
+                return resp.status, json.loads(resp.read())
+            finally:
+                conn.close()
+        bg = Background(run)
+        self.assertTrue(bg.sent.wait(20), "the upload was not sent")
+        return bg
+
+    def test_deleting_a_list_during_an_upload_answers_the_upload(self):
+        # A big upload keeps STORAGE busy, so a small upload and the DELETE of its list queue
+        # up behind it and may interleave (the exact interleaving is pinned down in the actor
+        # tests). Whatever happens, every request is answered, and soon.
+        acct = self.register()
+        big = ("phone\n" + "\n".join(f"+1212{3000000 + i}" for i in range(60000)) + "\n").encode()
+        small = ("phone\n" + "\n".join(f"+1212{5000000 + i}" for i in range(2000)) + "\n").encode()
+        for attempt in range(3):
+            busy = self.upload_in_background(acct, self.create_list(acct)["id"], big)
+            victim = self.create_list(acct)
+            upload = self.upload_in_background(acct, victim["id"], small)
+            self.assertEqual(self.api("DELETE", f"/lead-lists/{victim['id']}",
+                                      token=acct.token).status, 204)
+            status, body = upload.join(20)
+            with self.subTest(attempt=attempt, status=status):
+                if status == 200:
+                    self.assertEqual(body["imported"], 2000)
+                else:
+                    self.assertIn(status, (404, 503), body)
+                    self.assertIn("error", body)
+            self.assertEqual(busy.join(30)[0], 200)
+            self.assertError(self.api("GET", f"/lead-lists/{victim['id']}", token=acct.token), 404)
+        self.assertEqual(self.g.request("GET", "/health").status, 200)
+
+
 # --- tenant isolation --------------------------------------------------------------------------
 
 class TenantIsolationTest(GobidCase):
@@ -1501,6 +1639,36 @@ class RestartTest(GobidCase):
                          "INACTIVE")
         self.assertEqual(len(self.all_leads(acct, lst["id"])), 3)
         self.ok("GET", "/auth/me", token=login["token"])
+
+    def test_sigterm_during_an_upload(self):
+        acct = self.register()
+        lst = self.create_list(acct)
+        csv = ("phone\n" + "\n".join(f"+1212{4000000 + i}" for i in range(60000)) + "\n").encode()
+
+        def upload(sent):
+            conn = http.client.HTTPConnection(LOOPBACK, self.g.port, timeout=60)
+            try:
+                conn.request("POST", f"/api/v1/lead-lists/{lst['id']}/upload", body=csv,
+                             headers={"Content-Type": "text/csv",
+                                      "Authorization": f"Bearer {acct.token}"})
+                sent.set()
+                return conn.getresponse().status
+            except OSError as e:
+                return e
+            finally:
+                conn.close()
+        bg = Background(upload)
+        self.assertTrue(bg.sent.wait(20))
+        self.g.restart()  # asserts exit status 0
+        bg.join(30)
+        # Whatever was stored is consistent: uploading again completes the list.
+        stored = self.ok("GET", f"/lead-lists/{lst['id']}", token=acct.token)["leadCount"]
+        self.assertIn(stored, range(0, 60001))
+        rep = self.ok("POST", f"/lead-lists/{lst['id']}/upload", token=acct.token, raw=csv,
+                      content_type="text/csv")
+        self.assertEqual((rep["imported"], rep["duplicates"]), (60000 - stored, stored))
+        self.assertEqual(self.ok("GET", f"/lead-lists/{lst['id']}", token=acct.token)["leadCount"],
+                         60000)
 
 
 if __name__ == "__main__":
