@@ -91,6 +91,7 @@ public:
   udp_peer& operator=(const udp_peer&) = delete;
 
   std::uint16_t port() const { return port_; }
+  int fd() const { return fd_; }
 
   void send_to(std::uint16_t port, const bytes& b) const {
     sockaddr_in a{};
