@@ -85,7 +85,8 @@ void jitter_buffer::resync() noexcept {
   conceal_run_ = 0;
   far_late_run_ = 0;
   have_base_ = false;
-  ++stats_.resyncs;
+  have_newest_ = false;
+  ts_shift_ = 0;
 }
 
 void jitter_buffer::reset() noexcept {
@@ -118,32 +119,41 @@ void jitter_buffer::on_rtp(const rtp_packet& p) {
     ++stats_.invalid;
     return;
   }
-  std::int64_t ext_seq = seq_.unwrap(p.sequence);
-  std::int64_t ext_ts = ts_.unwrap(p.timestamp);
+  const std::int64_t ext_seq = seq_.unwrap(p.sequence);
+  std::int64_t ext_ts = ts_.unwrap(p.timestamp) + ts_shift_;
   std::int64_t transit = transit_us(ext_ts, p.arrival);
 
-  const auto restart_here = [&] {
-    resync();
-    ext_seq = seq_.unwrap(p.sequence);
-    ext_ts = ts_.unwrap(p.timestamp);
-    transit = transit_us(ext_ts, p.arrival);
-  };
-  if (have_base_ && std::abs(transit - base_us_) > us(opts_.discontinuity)) {
-    restart_here(); // the sender's clock jumped: a new timeline
-  } else if (have_timeline_ && ext_ts < play_ts_) {
-    const bool far = play_ts_ - ext_ts > units(2 * us(opts_.max_delay));
-    if (far && (p.marker || ++far_late_run_ >= 2)) {
-      restart_here(); // timestamps went back (a restarted sender)
-    } else {
-      ++stats_.late;
-      next_seq_ = std::max(next_seq_, ext_seq + 1);
-      return;
+  if (have_newest_) {
+    const bool jumped = std::abs(transit - base_us_) > us(opts_.discontinuity);
+    const bool went_back = !jumped && have_timeline_ && ext_ts < play_ts_ &&
+                           play_ts_ - ext_ts > units(2 * us(opts_.max_delay)) &&
+                           (p.marker || ++far_late_run_ >= 2);
+    if (jumped || went_back) {
+      // The sender's clock jumped (a restarted or re-mixed stream). Carry on where its
+      // timeline left off, as if the new packet had the newest one's transit: what is
+      // buffered still plays, and the delay stays what it was.
+      const std::int64_t desired = std::max(
+          newest_end_, units(us(p.arrival) - newest_transit_));
+      ts_shift_ += desired - ext_ts;
+      ext_ts = desired;
+      transit = transit_us(ext_ts, p.arrival);
+      ++stats_.resyncs;
     }
   }
-  far_late_run_ = 0;
-
   update_base(transit, p.arrival);
   peak_us_ = std::max(peak_us_, static_cast<double>(transit - base_us_));
+  if (!have_newest_ || ext_ts >= newest_ext_ts_) {
+    have_newest_ = true;
+    newest_ext_ts_ = ext_ts;
+    newest_end_ = ext_ts + dur;
+    newest_transit_ = transit;
+  }
+  if (have_timeline_ && ext_ts < play_ts_) {
+    ++stats_.late;
+    next_seq_ = std::max(next_seq_, ext_seq + 1);
+    return;
+  }
+  far_late_run_ = 0;
 
   slot& s = slots_[static_cast<std::size_t>(ext_seq) % capacity];
   if (s.used) {
@@ -188,6 +198,10 @@ void jitter_buffer::tick(media_time now) {
   const std::int64_t target = us(target_delay());
   const std::int64_t frame_us = static_cast<std::int64_t>(frame_ms) * 1000;
   std::int64_t emitted = 0;
+  const auto hole = [this](std::int64_t n, gap_kind k, const rtp_packet* after) {
+    last_was_silence_ = k == gap_kind::silence;
+    next_->on_gap(static_cast<std::uint32_t>(n), k, after);
+  };
 
   // Each pass hands on something that covers time or removes a packet, so the loop ends; the
   // bound is a guard against a bug, not a limit the logic relies on.
@@ -204,7 +218,7 @@ void jitter_buffer::tick(media_time now) {
         conceal_run_ = 0;
         continue;
       }
-      next_->on_gap(static_cast<std::uint32_t>(want), gap_kind::silence, nullptr);
+      hole(want, gap_kind::silence, nullptr);
       emitted += want;
       break;
     }
@@ -218,6 +232,15 @@ void jitter_buffer::tick(media_time now) {
     const std::int64_t delay = delay_us(now);
 
     if (s && s->ext_ts == play_ts_) {
+      if (delay + frame_us < target && now - last_stretch_ >= opts_.stretch_interval) {
+        // Well below target (jitter rose): hold the timeline for a moment to add delay.
+        const auto gap32 = static_cast<std::uint32_t>(want);
+        hole(want, last_was_silence_ ? gap_kind::silence : gap_kind::lost, nullptr);
+        stats_.stretched += gap32;
+        last_stretch_ = now;
+        emitted += want;
+        continue;
+      }
       const bool above = delay > target + 2 * frame_us;
       if (above && count_ >= 2 && now - last_shrink_ >= opts_.shrink_interval) {
         // Well above target with packets to spare: drop one to cut the delay.
@@ -234,6 +257,7 @@ void jitter_buffer::tick(media_time now) {
       emitted += s->duration;
       conceal_run_ = 0;
       ++stats_.played;
+      last_was_silence_ = false;
       next_->on_rtp(p);
       release(*s);
       continue;
@@ -247,11 +271,11 @@ void jitter_buffer::tick(media_time now) {
     if (!s) {
       if (conceal_run_ >= units(us(opts_.conceal_limit))) {
         state_ = state::idle; // the sender went quiet (or the network is down)
-        next_->on_gap(static_cast<std::uint32_t>(want), gap_kind::silence, nullptr);
+        hole(want, gap_kind::silence, nullptr);
         emitted += want;
         break;
       }
-      next_->on_gap(gap32, gap_kind::lost, nullptr);
+      hole(gap, gap_kind::lost, nullptr);
       stats_.concealed += gap32;
       conceal_run_ += gap;
       if (delay < target)
@@ -276,10 +300,10 @@ void jitter_buffer::tick(media_time now) {
     if (missing) {
       const rtp_packet after = view(*s);
       const bool adjacent = !hold && play_ts_ + gap == s->ext_ts;
-      next_->on_gap(gap32, gap_kind::lost, adjacent ? &after : nullptr);
+      hole(gap, gap_kind::lost, adjacent ? &after : nullptr);
       stats_.concealed += gap32;
     } else {
-      next_->on_gap(gap32, gap_kind::silence, nullptr);
+      hole(gap, gap_kind::silence, nullptr);
     }
     if (hold)
       stats_.stretched += gap32;

@@ -11,15 +11,19 @@
 /// transit over a window is the base; a packet's lateness is its transit above the base.
 /// The target delay is the recent peak lateness (decaying with `peak_decay`) plus a margin,
 /// clamped to [min_delay, max_delay]. The playout delay is how far playout runs behind the
-/// base: it grows by holding the timeline for a tick when a packet is missing or a silence is
-/// playing ("stretch"), and shrinks by dropping a packet or shortening a silence before a
-/// talk spurt (marker bit) when well above the target.
+/// base: it grows by holding the timeline for a tick ("stretch": a hole to conceal, at once
+/// when a packet is missing, at most every `stretch_interval` otherwise) while below the
+/// target, and shrinks by dropping a packet (at most every `shrink_interval`) or shortening a
+/// silence before a talk spurt (marker bit) when well above it.
 ///
 ///            first packet waited target delay
 ///   idle ---------------------------------------> playing
-///    ^  ^                                           |  |
-///    |  +---- nothing buffered for conceal_limit ---+  | transit jump > discontinuity,
-///    +------------------ reset (flush) <---------------+ or a marker far behind playout
+///    ^                                              |
+///    +------- nothing buffered for conceal_limit ---+
+///
+/// A sender whose timestamps jump (transit changes by more than `discontinuity`, or a
+/// marker packet far behind playout) is re-based: its new timeline continues where the old
+/// one ended, so nothing buffered is lost and the delay is kept.
 ///
 /// Playing, each tick hands the decoder, until 20 ms of timeline are covered:
 ///   - the packet at the playout point (a 30 ms packet covers one and a half ticks);
@@ -53,6 +57,7 @@ struct jitter_options {
   std::chrono::milliseconds conceal_limit{100};  ///< conceal this long with nothing buffered
   std::chrono::milliseconds discontinuity{1000}; ///< transit jump that starts a new timeline
   std::chrono::milliseconds shrink_interval{200}; ///< drop at most one packet per this
+  std::chrono::milliseconds stretch_interval{40}; ///< hold playout at most once per this
 };
 
 struct jitter_stats {
@@ -141,6 +146,13 @@ private:
   std::int64_t conceal_run_ = 0;
   int far_late_run_ = 0;
 
+  std::int64_t ts_shift_ = 0; ///< added to unwrapped timestamps after a clock jump
+  bool have_newest_ = false;  ///< the packet furthest along the sender's timeline:
+  std::int64_t newest_ext_ts_ = 0;
+  std::int64_t newest_end_ = 0;
+  std::int64_t newest_transit_ = 0;
+  bool last_was_silence_ = true; ///< what the last hole handed on was (for stretching)
+
   bool have_base_ = false;
   std::int64_t base_us_ = 0;    ///< min transit over the window
   std::int64_t cur_min_us_ = 0; ///< min transit in the current half window
@@ -150,6 +162,7 @@ private:
   bool have_tick_ = false;
   media_time last_tick_{};
   media_time last_shrink_{};
+  media_time last_stretch_{};
 
   jitter_stats stats_;
 };
