@@ -26,8 +26,8 @@ void arm(self_ptr self) {
 
 /// Writes status, heartbeat and metrics through to storage; answers the stored agent.
 caf::typed_response_promise<agent> persist(self_ptr self) {
-  auto rp = self->make_response_promise<agent>();
   auto& st = self->state;
+  auto rp = st.owed.add(self->make_response_promise<agent>());
   db<agent>(
     self, st.env.storage, t_agents,
     [id = st.id, tenant = st.tenant, s = st.monitor.status(), hb = st.last_heartbeat_at,
@@ -36,9 +36,9 @@ caf::typed_response_promise<agent> persist(self_ptr self) {
         return std::move(r).err();
       return store.get_agent(tenant, id);
     },
-    [rp](agent a) mutable { rp.deliver(std::move(a)); },
-    [rp](error e) mutable { rp.deliver(to_caf(e)); });
-  return rp;
+    [self, rp](agent a) { self->state.owed.deliver(rp, std::move(a)); },
+    [self, rp](const error& e) { self->state.owed.deliver(rp, to_caf(e)); });
+  return *rp;
 }
 
 caf::error not_found(const agent_id& id) {
@@ -60,6 +60,14 @@ agent_actor::behavior_type agent_fn(self_ptr self, agent a, entity_env env) {
     last_s = *a.last_heartbeat_at / 1000;
   st.monitor.restore(a.status, last_s);
   arm(self);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (!msg.reason)
+      return;
+    self->state.owed.fail_all({errc::unavailable, "agent " + self->state.id.value
+                                                    + " was stopped (deleted, or gobid is "
+                                                      "shutting down)"});
+    self->quit(msg.reason);
+  });
   return {
     [self](atom::deploy, const tenant_id& t) -> caf::result<agent> {
       if (t != self->state.tenant)

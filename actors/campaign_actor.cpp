@@ -36,19 +36,19 @@ caf::result<campaign> run(self_ptr self, const tenant_id& t, campaign_action act
   auto& st = self->state;
   if (t != st.record.tenant)
     return to_caf({errc::not_found, "campaign " + st.record.id.value + " not found"});
-  auto rp = self->make_response_promise<campaign>();
+  auto rp = st.owed.add(self->make_response_promise<campaign>());
   db<campaign>(
     self, st.env.storage, t_campaigns,
     [t, id = st.record.id, action, now = st.env.now()](storage::store& s) {
       return transition(s, t, id, action, now);
     },
-    [self, rp](campaign c) mutable {
+    [self, rp](campaign c) {
       spdlog::info("campaign {} is now {}", c.id.value, to_string(c.status));
       self->state.record = c;
-      rp.deliver(std::move(c));
+      self->state.owed.deliver(rp, std::move(c));
     },
-    [rp](error e) mutable { rp.deliver(to_caf(e)); });
-  return rp;
+    [self, rp](const error& e) { self->state.owed.deliver(rp, to_caf(e)); });
+  return *rp;
 }
 
 } // namespace
@@ -56,6 +56,14 @@ caf::result<campaign> run(self_ptr self, const tenant_id& t, campaign_action act
 campaign_actor::behavior_type campaign_fn(self_ptr self, campaign c, entity_env env) {
   self->state.record = std::move(c);
   self->state.env = std::move(env);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (!msg.reason)
+      return;
+    self->state.owed.fail_all({errc::unavailable, "campaign " + self->state.record.id.value
+                                                    + " was stopped (deleted, or gobid is "
+                                                      "shutting down)"});
+    self->quit(msg.reason);
+  });
   return {
     [self](atom::start, const tenant_id& t) { return run(self, t, campaign_action::start); },
     [self](atom::pause, const tenant_id& t) { return run(self, t, campaign_action::pause); },

@@ -9,6 +9,9 @@
 #include "domain/phone.hpp"
 #include "domain/rules.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +32,36 @@ struct entity_env {
   unsigned import_threads = defaults::import_threads;
 };
 
+/// Answers an entity actor owes: requests it took whose answer waits on a STORAGE job. When
+/// the actor is stopped first (its entity deleted, or shutdown), that job's continuation never
+/// runs, so the actor's exit handler calls fail_all() rather than leave callers (HTTP
+/// requests) waiting for their timeout. Owned by the actor's state; actor thread only.
+template <class T>
+class owed_answers {
+public:
+  using promise = caf::typed_response_promise<T>;
+  using handle = std::shared_ptr<promise>;
+
+  handle add(promise rp) {
+    auto h = std::make_shared<promise>(std::move(rp));
+    owed_.push_back(h);
+    return h;
+  }
+  template <class Answer>
+  void deliver(const handle& h, Answer&& x) {
+    h->deliver(std::forward<Answer>(x));
+    std::erase(owed_, h);
+  }
+  void fail_all(const error& e) {
+    for (auto& h : owed_)
+      h->deliver(to_caf(e));
+    owed_.clear();
+  }
+
+private:
+  std::vector<handle> owed_;
+};
+
 // --- AGENT ----------------------------------------------------------------------------------
 
 struct agent_state {
@@ -39,6 +72,7 @@ struct agent_state {
   std::optional<millis> last_heartbeat_at;
   std::string metrics_json = "{}";
   std::uint64_t generation = 0; ///< of the armed deadline timer; older ticks are ignored
+  owed_answers<agent> owed;      ///< deploys and heartbeats being stored
   entity_env env;
 };
 
@@ -50,6 +84,7 @@ agent_actor::behavior_type agent_fn(agent_actor::stateful_pointer<agent_state> s
 struct campaign_state {
   static inline const char* name = "campaign";
   campaign record;
+  owed_answers<campaign> owed; ///< starts and pauses being stored
   entity_env env;
 };
 

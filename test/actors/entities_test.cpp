@@ -99,26 +99,51 @@ TEST_CASE_FIXTURE(actor_fixture, "a lead list imports, dedupes within and across
   CHECK(page->items[2].state == lead_state::dnc);
 }
 
-TEST_CASE_FIXTURE(actor_fixture, "a lead list stopped during an upload still answers it") {
-  // DELETE of the list (or shutdown) stops the actor while STORAGE holds the upload's job;
-  // the upload must get an error, not leave its HTTP request waiting for the timeout.
+/// Sends a request, lets the actor take it (one step: it hands a job to STORAGE), stops the
+/// actor as DELETE or shutdown would, and returns the answer; a request timeout when none
+/// came (instead of the test hanging).
+template <class T, class Handle, class... Ts>
+result<T> ask_then_stop(actor_fixture& f, const Handle& h, Ts&&... xs) {
+  auto rh = f.self->request(h, 10s, std::forward<Ts>(xs)...);
+  f.sched.run_once();
+  f.self->send_exit(h, caf::exit_reason::user_shutdown);
+  f.sched.run();
+  f.advance(10s);
+  result<T> out = error{errc::internal, "no reply"};
+  rh.receive([&](T& v) { out = std::move(v); },
+             [&](caf::error& e) { out = actors::from_caf(e); });
+  return out;
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "entity actors stopped mid-request still answer it") {
+  // DELETE of the entity (or shutdown) stops its actor while STORAGE holds the request's job;
+  // the caller must get an error, not wait for its timeout.
   auto t = make_tenant();
   auto l = make_list(*this, t);
-  auto h = sys.spawn(actors::lead_list_fn, l, env());
-  sched.run();
-  auto rh = self->request(h, 10s, actors::atom::upload::value, t.id,
-                          std::make_shared<const std::string>("phone\n+14155550001\n"));
-  sched.run_once(); // the list takes the upload and asks STORAGE for its phones and the DNC
-  self->send_exit(h, caf::exit_reason::user_shutdown);
-  sched.run();
-  advance(10s); // without an answer, the request times out (instead of the test hanging)
-  result<actors::import_report> out = error{errc::internal, "no reply"};
-  rh.receive([&](actors::import_report& r) { out = std::move(r); },
-             [&](caf::error& e) { out = actors::from_caf(e); });
-  REQUIRE_FALSE(out.ok());
-  CHECK(out.err().code == errc::unavailable);
-  CHECK(out.err().message.find(l.id.value) != std::string::npos);
+  auto uploaded = ask_then_stop<actors::import_report>(
+    *this, sys.spawn(actors::lead_list_fn, l, env()), actors::atom::upload::value, t.id,
+    std::make_shared<const std::string>("phone\n+14155550001\n"));
+  REQUIRE_FALSE(uploaded.ok());
+  CHECK(uploaded.err().code == errc::unavailable);
+  CHECK(uploaded.err().message.find(l.id.value) != std::string::npos);
   CHECK(store->list_leads(t.id, l.id, 0, 10)->total == 0);
+
+  auto a = make_agent(t);
+  actors::heartbeat_report beat;
+  beat.status = runtime_status::running;
+  auto heartbeat = ask_then_stop<agent>(*this, sys.spawn(actors::agent_fn, a, env()),
+                                        actors::atom::heartbeat::value, t.id, beat);
+  REQUIRE_FALSE(heartbeat.ok());
+  CHECK(heartbeat.err().code == errc::unavailable);
+  CHECK(heartbeat.err().message.find(a.id.value) != std::string::npos);
+
+  REQUIRE(store->set_agent_runtime(a.id, agent_status::active, std::nullopt, "{}", 0).ok());
+  auto c = make_campaign(*this, t, a, {l.id});
+  auto started = ask_then_stop<campaign>(*this, sys.spawn(actors::campaign_fn, c, env()),
+                                         actors::atom::start::value, t.id);
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.err().code == errc::unavailable);
+  CHECK(started.err().message.find(c.id.value) != std::string::npos);
 }
 
 TEST_CASE_FIXTURE(actor_fixture, "a malformed CSV is refused whole and stores nothing") {

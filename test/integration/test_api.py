@@ -1455,6 +1455,34 @@ class ConcurrencyTest(GobidCase):
         self.assertEqual(self.ok("GET", f"/agents/{agent['id']}", token=acct.token)["status"],
                          "ACTIVE")
 
+    def test_deleting_entities_under_load_answers_every_request(self):
+        # Requests racing a DELETE of their entity are answered at once (200, 404 or 503),
+        # never left to gobid's internal 10 s timeout.
+        acct = self.register()
+        lst = self.create_list(acct, csv="phone\n+12125550100\n")
+        for _ in range(5):
+            agent = self.active_agent(acct)
+            camp = self.ok("POST", "/campaigns", {"name": "doomed", "campaignType": "OUTBOUND",
+                                                  "agentIds": [agent["id"]],
+                                                  "leadListIds": [lst["id"]]},
+                           acct.token, status=201)
+
+            def hit(i):
+                if i == 0:
+                    return self.api("DELETE", f"/campaigns/{camp['id']}", token=acct.token,
+                                    timeout_s=5).status
+                if i == 1:
+                    return self.api("DELETE", f"/agents/{agent['id']}", token=acct.token,
+                                    timeout_s=5).status
+                if i % 2:
+                    return self.api("POST", f"/agents/{agent['id']}/heartbeat",
+                                    {"status": "RUNNING"}, acct.token, timeout_s=5).status
+                return self.api("POST", f"/campaigns/{camp['id']}/start", token=acct.token,
+                                timeout_s=5).status
+            statuses = in_parallel(12, hit)
+            for s in statuses:
+                self.assertIn(s, (200, 204, 404, 409, 503), statuses)
+
     def upload_in_background(self, acct, list_id, csv):
         """Starts an upload on its own connection; join() answers (status, JSON body)."""
         def run(sent):
