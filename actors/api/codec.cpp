@@ -1,6 +1,7 @@
 #include "actors/api/codec.hpp"
 
 #include "domain/defaults.hpp"
+#include "domain/lead_import.hpp"
 #include "domain/time.hpp"
 
 #include <algorithm>
@@ -558,6 +559,8 @@ status read_campaign(const json::value& in, campaign& c, bool create) {
     if (!wf.str("start", start, 5) || !wf.str("end", end, 5)
         || !wf.str("timezone", c.window.timezone, 64))
       return bad(wf.first_error().message);
+    if (!c.window.timezone.empty() && !leads::is_plausible_timezone(c.window.timezone))
+      return bad("timezone: must be an IANA time zone like America/New_York, or UTC");
     auto s = parse_hhmm(start);
     auto e = parse_hhmm(end);
     if (!s)

@@ -916,6 +916,8 @@ class CampaignsTest(GobidCase):
             ({"callingWindow": {"start": "09:00", "end": "25:00"}}, "callingWindow"),
             ({"callingWindow": {"days": ["funday"]}}, "callingWindow"),
             ({"callingWindow": {"days": []}}, "callingWindow"),
+            ({"callingWindow": {"timezone": "not a zone"}}, "callingWindow"),
+            ({"callingWindow": {"timezone": "Mars/Olympus"}}, "callingWindow"),
         ]
         for change, field in cases:
             with self.subTest(change=change):
