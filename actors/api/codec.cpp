@@ -77,6 +77,9 @@ public:
       return fail(k, "must be a string");
     if (x->as_string().size() > max_len)
       return fail(k, "is longer than " + std::to_string(max_len) + " characters");
+    // Storage refuses NUL in text (PostgreSQL cannot store it); say which field here.
+    if (x->as_string().find('\0') != std::string_view::npos)
+      return fail(k, "must not contain a NUL character");
     out = std::string{x->as_string()};
     if (required && out.find_first_not_of(" \t\r\n") == std::string::npos)
       return fail(k, "must not be empty");

@@ -627,6 +627,8 @@ class AgentsTest(GobidCase):
             ({"name": ""}, "name"),
             ({"name": 42}, "name"),
             ({"name": "x" * 201}, "name"),
+            ({"name": "nul \u0000 inside"}, "name"),
+            ({"greetingMessage": "\u0000"}, "greetingMessage"),
             ({"temperature": 2.5}, "temperature"),
             ({"temperature": -0.1}, "temperature"),
             ({"temperature": "hot"}, "temperature"),
