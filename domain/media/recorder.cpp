@@ -32,9 +32,12 @@ void call_recorder::add(int index, const frame_view& f) {
   const std::int64_t us = (f.time - origin_).count();
   const std::int64_t pos = (us * internal_rate_hz + 500'000) / 1'000'000;
   constexpr auto tolerance = static_cast<std::int64_t>(frame_samples / 2);
+  // Within half a frame of where the side's audio ends: append (the tick was early or
+  // late). Further ahead, the side paused: silence in between. Further behind, the frame is
+  // late: it goes where it belongs, and what was already written of that stretch is dropped.
   std::int64_t start = t.end;
-  if (!t.started || pos > t.end + tolerance)
-    start = pos; // first frame, or the side paused: silence in between
+  if (!t.started || pos > t.end + tolerance || pos < t.end - tolerance)
+    start = pos;
   t.started = true;
 
   std::int64_t skip = 0;
@@ -47,7 +50,7 @@ void call_recorder::add(int index, const frame_view& f) {
     flush(end - cap); // never overwrite what is not written yet
   for (std::int64_t i = skip; i < n; ++i)
     t.ring[static_cast<std::size_t>((start + i) % cap)] = f.samples[static_cast<std::size_t>(i)];
-  t.end = std::max(t.end, end);
+  t.end = end;
 
   const std::int64_t lo = std::min(tracks_[0].end, tracks_[1].end);
   const std::int64_t hi = std::max(tracks_[0].end, tracks_[1].end);

@@ -7,7 +7,8 @@
 /// outbound chain's tap), each frame stamped with the media clock. A frame is placed where
 /// its time says, relative to the first frame of either side; within half a frame of where
 /// the side's audio ended it is simply appended (tick jitter must not click), a later one
-/// leaves silence in between. Samples are written once both sides have reached them, or
+/// leaves silence in between, an earlier one overwrites (and what of it was already written
+/// is dropped). Samples are written once both sides have reached them, or
 /// once one side is `max_skew` ahead (the other is then silent there), so the file stays in
 /// sync and memory stays bounded (two rings of `max_skew`).
 ///

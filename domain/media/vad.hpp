@@ -25,11 +25,11 @@ struct vad_options {
   double stop_margin_db = 6.0;     ///< below floor + this counts as quiet
   double min_speech_dbfs = -50.0;  ///< never speech below this level, whatever the floor
   double min_floor_dbfs = -75.0;   ///< floor clamp: digital silence does not make 0 loud
-  double max_floor_dbfs = -40.0;   ///< floor clamp: noise louder than this reads as speech
+  double max_floor_dbfs = -35.0;   ///< floor clamp: noise louder than this reads as speech
   int start_frames = 2;            ///< consecutive loud frames to start (20 ms each)
   std::chrono::milliseconds hangover{300};            ///< quiet this long to end
   std::chrono::milliseconds floor_rise{1000};         ///< time constant, not speaking
-  std::chrono::milliseconds floor_rise_speaking{8000}; ///< time constant, speaking
+  std::chrono::milliseconds floor_rise_speaking{4000}; ///< time constant, speaking
   std::chrono::milliseconds floor_fall{40};           ///< time constant going down
 };
 
