@@ -135,6 +135,10 @@ std::optional<message> core_request(const raw_message& raw, const std::string& m
   m.method = method;
   bool from = false, to = false, call_id = false, cseq_ok = false, via = false;
   for (const auto& h : raw.headers) {
+    const bool core = is(h, "Via") || is(h, "From") || is(h, "To") || is(h, "Call-ID") ||
+                      is(h, "CSeq");
+    // what a response echoes must be clean: no raw control characters
+    if (core && bad_header_bytes(h.value)) return std::nullopt;
     if (is(h, "Via")) {
       for (auto piece : split_commas(h.value)) {
         if (!parse_via(piece)) return std::nullopt;

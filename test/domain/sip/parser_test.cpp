@@ -349,3 +349,24 @@ TEST_CASE("sip stream framer: broken streams are errors") {
   f3.append(huge);
   CHECK(f3.next().what == stream_framer::kind::error);
 }
+
+TEST_CASE("sip parser: a 400 never echoes raw control characters (fuzz finding)") {
+  // found by sip_fuzz: a broken request line plus a From with a raw control byte inside
+  // its quoted display name produced a 400 that did not parse
+  const std::string msg = crlf("INVITE sip:bob@example.com\n"
+                               "To: <sip:bob@example.com>\n"
+                               "From: \"J Rosenb\x06\" <sip:jd@example.com>;tag=1\n"
+                               "Call-ID: x1\n"
+                               "CSeq: 1 INVITE\n"
+                               "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK1\n"
+                               "Content-Length: 0\n\n");
+  auto r = parse_message(msg);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().error.response_status == 0);
+  CHECK_FALSE(r.error().partial);
+  auto clean = msg;
+  clean.replace(clean.find('\x06'), 1, "o");
+  auto r2 = parse_message(clean);
+  REQUIRE_FALSE(r2.ok());
+  CHECK(r2.error().error.response_status == 400);
+}
