@@ -145,6 +145,21 @@ def raw_exchange(port, data, timeout_s=10.0, read_answer=True):
         return b"".join(chunks)
 
 
+def parse_raw_response(data):
+    """The first HTTP response in raw bytes as a Response (None when there is none)."""
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    if not sep or not head.startswith(b"HTTP/1."):
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = http.client.HTTPMessage()
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    length = int(headers.get("Content-Length", "0"))
+    return Response(status, headers, rest[:length])
+
+
 # --- databases --------------------------------------------------------------------------------
 
 def _psql(url, sql):

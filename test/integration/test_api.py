@@ -24,7 +24,8 @@ import time
 import unittest
 import urllib.parse
 
-from gobid_harness import LOOPBACK, Database, Gobid, HarnessError, wait_until
+from gobid_harness import (LOOPBACK, Database, Gobid, HarnessError, parse_raw_response,
+                            wait_until)
 
 BACKEND = os.environ.get("GOBI_IT_BACKEND", "sqlite")
 
@@ -359,6 +360,15 @@ class HealthAndRoutingTest(GobidCase):
 
 class RobustnessTest(GobidCase):
 
+    def assertRefused(self, answer, statuses=(400, 413, 414, 431)):
+        """gobid either closed the connection or answered a 4xx with an error body."""
+        if not answer:
+            return
+        r = parse_raw_response(answer)
+        self.assertIsNotNone(r, answer[:200])
+        self.assertIn(r.status, statuses, repr(r))
+        self.assertError(r, r.status)
+
     def assertHealthy(self):
         r = self.g.request("GET", "/health")
         self.assertEqual(r.status, 200, repr(r))
@@ -367,9 +377,7 @@ class RobustnessTest(GobidCase):
     def test_random_bytes(self):
         for n in (1, 100, 4096, 70000):
             with self.subTest(size=n):
-                answer = self.g.raw(os.urandom(n))
-                if answer:
-                    self.assertRegex(answer[:12], rb"^HTTP/1\.1 4\d\d")
+                self.assertRefused(self.g.raw(os.urandom(n)))
                 self.assertHealthy()
 
     def test_truncated_requests(self):
@@ -388,22 +396,21 @@ class RobustnessTest(GobidCase):
                      b"GET /health HTTP/1.1\r\nBad Header Line\r\n\r\n",
                      b"\r\n\r\n\r\n"):
             with self.subTest(data=data[:40]):
-                answer = self.g.raw(data)
-                if answer:
-                    self.assertRegex(answer[:12], rb"^HTTP/1\.1 4\d\d")
+                self.assertRefused(self.g.raw(data))
                 self.assertHealthy()
 
     def test_huge_header_and_url(self):
         big = "x" * (64 * 1024)
-        r = self.g.request("GET", "/health", headers={"X-Big": big})
-        self.assertEqual(r.status, 431, repr(r))
+        self.assertError(self.g.request("GET", "/health", headers={"X-Big": big}), 431)
         self.assertHealthy()
         answer = self.g.raw(f"GET /api/v1/{big}{big} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        self.assertRegex(answer[:12], rb"^HTTP/1\.1 4\d\d")
+        self.assertTrue(answer)
+        self.assertRefused(answer)
         self.assertHealthy()
         many = "".join(f"X-H{i}: {i}\r\n" for i in range(5000))
         answer = self.g.raw(f"GET /health HTTP/1.1\r\n{many}\r\n".encode())
-        self.assertRegex(answer[:12], rb"^HTTP/1\.1 4\d\d")
+        self.assertTrue(answer)
+        self.assertRefused(answer)
         self.assertHealthy()
 
     def test_a_stalled_client_does_not_block_others(self):
@@ -1262,8 +1269,7 @@ class BodyLimitTest(GobidCase):
                 f"Authorization: Bearer {acct.token}\r\nContent-Type: text/csv\r\n"
                 "Transfer-Encoding: chunked\r\n\r\n").encode()
         body = b"".join(b"3e8\r\n" + chunk + b"\r\n" for _ in range(10)) + b"0\r\n\r\n"
-        answer = self.g.raw(head + body)
-        self.assertRegex(answer[:12], rb"^HTTP/1\.1 413")
+        self.assertError(parse_raw_response(self.g.raw(head + body)), 413)
         # Under the limit still works, and nothing of the refused uploads was stored.
         rep = self.upload(acct, lst["id"], "phone\n" + "\n".join(rows[:100]) + "\n")
         self.assertEqual(rep["imported"], 100)
