@@ -1623,6 +1623,31 @@ class TenantIsolationTest(GobidCase):
         self.assertEqual(self.ok("GET", "/auth/me", token=b.token)["user"]["tenantId"], b.tenant)
 
 
+# --- demo data ---------------------------------------------------------------------------------
+
+class DemoTest(GobidCase):
+    gobid_args = ("--demo",)
+
+    def test_demo_data_is_seeded_once_and_usable(self):
+        # gobid prints how to log in; take the credentials from there.
+        m = re.search(r'"email": "([^"]+)", "password": "([^"]+)"', self.g.log_tail(200))
+        self.assertIsNotNone(m, self.g.log_tail())
+        creds = {"email": m.group(1), "password": m.group(2)}
+        token = self.ok("POST", "/auth/login", creds)["token"]
+        counts = {p: self.ok("GET", p, token=token)["total"]
+                  for p in ("/agents", "/campaigns", "/lead-lists", "/phone-numbers")}
+        self.assertTrue(all(n >= 1 for n in counts.values()), counts)
+        agents = self.ok("GET", "/agents", token=token)["items"]
+        self.assertIn("ACTIVE", [a["status"] for a in agents])
+        lst = self.ok("GET", "/lead-lists", token=token)["items"][0]
+        self.assertGreater(lst["leadCount"], 0)
+        self.g.restart()  # --demo again: nothing is seeded twice
+        self.assertEqual({p: self.ok("GET", p, token=token)["total"] for p in counts}, counts)
+        camp = self.ok("GET", "/campaigns", token=token)["items"][0]
+        self.assertEqual(self.ok("POST", f"/campaigns/{camp['id']}/start", token=token)["status"],
+                         "RUNNING")
+
+
 # --- restart -------------------------------------------------------------------------------------
 
 class RestartTest(GobidCase):
