@@ -606,6 +606,8 @@ status read_phone_number(const json::value& in, phone_number& n, bool create,
   std::string number;
   if (!f.str("number", number, 64, create) || !f.str("label", n.label, 200))
     return f.result();
+  if (f.present("number") && number.empty())
+    return error{errc::validation, "number: must not be empty", "number"};
   if (!f.present("label") && f.present("friendlyName") && !f.str("friendlyName", n.label, 200))
     return f.result();
   if (!number.empty()) {

@@ -1304,8 +1304,10 @@ class PhoneNumbersTest(GobidCase):
         self.assertError(r, 409, "conflict", mentions=("+1" + tail,))
         u = self.ok("PUT", f"/phone-numbers/{n['id']}", {"label": "Sales"}, acct.token)
         self.assertEqual((u["label"], u["number"]), ("Sales", n["number"]))
-        self.assertError(self.api("PUT", f"/phone-numbers/{n['id']}", {"number": "123"},
-                                  acct.token), 422, field="number")
+        for bad in ("123", "", 5):
+            with self.subTest(update=bad):
+                self.assertError(self.api("PUT", f"/phone-numbers/{n['id']}", {"number": bad},
+                                          acct.token), 422, field="number")
         other = self.ok("POST", "/phone-numbers", {"number": "+1" + phone_tail(),
                                                    "friendlyName": "Alias label"},
                         acct.token, status=201)
