@@ -45,7 +45,15 @@ std::span<std::int16_t> decoder_stage::room(std::size_t n) noexcept {
 
 void decoder_stage::reset() noexcept {
   fifo_.clear();
-  got_audio_ = got_concealed_ = false;
+  got_audio_ = got_concealed_ = got_any_ = false;
+  last_pushed_ = frame_origin::silence;
+}
+
+void decoder_stage::pushed(frame_origin o) noexcept {
+  got_any_ = true;
+  got_audio_ = got_audio_ || o == frame_origin::audio;
+  got_concealed_ = got_concealed_ || o == frame_origin::concealed;
+  last_pushed_ = o;
 }
 
 void decoder_stage::emit(media_time now, std::uint32_t sequence) {
@@ -53,10 +61,12 @@ void decoder_stage::emit(media_time now, std::uint32_t sequence) {
   const auto out = std::span<std::int16_t>{out_}.first(n);
   const std::size_t got = fifo_.pop(out);
   std::fill(out.begin() + static_cast<std::ptrdiff_t>(got), out.end(), std::int16_t{0});
-  const frame_origin origin = got_audio_       ? frame_origin::audio
-                              : got_concealed_ ? frame_origin::concealed
-                                               : frame_origin::silence;
-  got_audio_ = got_concealed_ = false;
+  frame_origin origin = last_pushed_;
+  if (got_any_)
+    origin = got_audio_       ? frame_origin::audio
+             : got_concealed_ ? frame_origin::concealed
+                              : frame_origin::silence;
+  got_audio_ = got_concealed_ = got_any_ = false;
   if (next_)
     next_->on_frame(frame_view{out, out_rate_, now, sequence, origin});
 }
@@ -99,7 +109,7 @@ void g711_decoder_stage::on_rtp(const rtp_packet& p) {
             out.begin() + static_cast<std::ptrdiff_t>(n),
             history_.end() - static_cast<std::ptrdiff_t>(keep));
   conceal_pos_ = 0;
-  got_audio_ = true;
+  pushed(frame_origin::audio);
 }
 
 void g711_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp_packet*) {
@@ -107,6 +117,7 @@ void g711_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp
   if (kind == gap_kind::silence) {
     std::fill(out.begin(), out.end(), std::int16_t{0});
     conceal_pos_ = fade_samples_; // nothing to repeat after a silence
+    pushed(frame_origin::silence);
   } else {
     for (auto& s : out) {
       if (conceal_pos_ < fade_samples_) {
@@ -119,7 +130,7 @@ void g711_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp
         s = 0;
       }
     }
-    got_concealed_ = true;
+    pushed(frame_origin::concealed);
   }
   fifo_.commit(out.size());
 }
@@ -160,7 +171,7 @@ void opus_decoder_stage::on_rtp(const rtp_packet& p) {
   }
   fifo_.commit(static_cast<std::size_t>(n));
   conceal_run_ = 0;
-  got_audio_ = true;
+  pushed(frame_origin::audio);
 }
 
 void opus_decoder_stage::conceal(std::size_t n, const rtp_packet* next) {
@@ -182,7 +193,7 @@ void opus_decoder_stage::conceal(std::size_t n, const rtp_packet* next) {
     std::fill(out.begin(), out.end(), std::int16_t{0});
   conceal_run_ += n;
   fifo_.commit(std::min(n, out.size()));
-  got_concealed_ = true;
+  pushed(frame_origin::concealed);
 }
 
 void opus_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp_packet* next) {
@@ -192,6 +203,7 @@ void opus_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp
     std::fill(out.begin(), out.end(), std::int16_t{0});
     fifo_.commit(out.size());
     conceal_run_ = conceal_limit_samples_;
+    pushed(frame_origin::silence);
     return;
   }
   conceal(n, next);

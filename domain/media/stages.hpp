@@ -72,8 +72,13 @@ protected:
   pcm_sink* next_;
   std::uint32_t rtp_clock_;
   std::uint32_t out_rate_;
+  /// What reached the fifo since the last frame (decides the next frame's origin); a frame
+  /// made only of samples left over from a long packet takes that packet's origin.
+  void pushed(frame_origin o) noexcept;
   bool got_audio_ = false;
   bool got_concealed_ = false;
+  bool got_any_ = false;
+  frame_origin last_pushed_ = frame_origin::silence;
   std::uint64_t overruns_ = 0;
   std::array<std::int16_t, max_frame_samples> out_{};
 };
