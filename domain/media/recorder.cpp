@@ -48,8 +48,15 @@ void call_recorder::add(int index, const frame_view& f) {
   const std::int64_t end = start + n;
   if (end - flushed_ > cap)
     flush(end - cap); // never overwrite what is not written yet
-  for (std::int64_t i = skip; i < n; ++i)
-    t.ring[static_cast<std::size_t>((start + i) % cap)] = f.samples[static_cast<std::size_t>(i)];
+  // Copy in at most two runs (the ring may wrap once).
+  auto at = static_cast<std::size_t>((start + skip) % cap);
+  for (auto i = static_cast<std::size_t>(skip); i < f.samples.size();) {
+    const std::size_t run = std::min(f.samples.size() - i, t.ring.size() - at);
+    std::copy_n(f.samples.begin() + static_cast<std::ptrdiff_t>(i), run,
+                t.ring.begin() + static_cast<std::ptrdiff_t>(at));
+    i += run;
+    at = 0;
+  }
   t.end = end;
 
   const std::int64_t lo = std::min(tracks_[0].end, tracks_[1].end);
@@ -59,18 +66,23 @@ void call_recorder::add(int index, const frame_view& f) {
 
 void call_recorder::flush(std::int64_t upto) {
   std::array<std::int16_t, 2 * frame_samples> stereo;
-  const std::int64_t cap = static_cast<std::int64_t>(tracks_[0].ring.size());
+  const std::size_t cap = tracks_[0].ring.size();
   while (flushed_ < upto) {
-    const std::int64_t n = std::min<std::int64_t>(upto - flushed_, frame_samples);
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto slot = static_cast<std::size_t>((flushed_ + i) % cap);
-      for (std::size_t c = 0; c < 2; ++c) {
-        stereo[static_cast<std::size_t>(2 * i) + c] = tracks_[c].ring[slot];
-        tracks_[c].ring[slot] = 0; // unwritten samples read as silence next time round
-      }
+    // A run that neither crosses the ring's end nor overflows the stereo buffer.
+    const auto slot = static_cast<std::size_t>(flushed_ % static_cast<std::int64_t>(cap));
+    const std::size_t n = std::min({static_cast<std::size_t>(upto - flushed_), frame_samples,
+                                    cap - slot});
+    const std::int16_t* l = tracks_[0].ring.data() + slot;
+    const std::int16_t* r = tracks_[1].ring.data() + slot;
+    for (std::size_t i = 0; i < n; ++i) {
+      stereo[2 * i] = l[i];
+      stereo[2 * i + 1] = r[i];
     }
-    wav_.write(std::span<const std::int16_t>{stereo.data(), static_cast<std::size_t>(2 * n)});
-    flushed_ += n;
+    // Written samples become silence, so a stretch nobody fills next time round is quiet.
+    for (auto& t : tracks_)
+      std::fill_n(t.ring.begin() + static_cast<std::ptrdiff_t>(slot), n, std::int16_t{0});
+    wav_.write(std::span<const std::int16_t>{stereo.data(), 2 * n});
+    flushed_ += static_cast<std::int64_t>(n);
   }
   for (auto& t : tracks_)
     t.end = std::max(t.end, flushed_);
