@@ -1,3 +1,4 @@
+#include "domain/sip/builder.hpp"
 #include "domain/sip/parser.hpp"
 #include "domain/sip/text.hpp"
 
@@ -369,4 +370,25 @@ TEST_CASE("sip parser: a 400 never echoes raw control characters (fuzz finding)"
   auto r2 = parse_message(clean);
   REQUIRE_FALSE(r2.ok());
   CHECK(r2.error().error.response_status == 400);
+}
+
+TEST_CASE("sip parser: inputs found by the fuzzer keep their properties") {
+  // test/data/sip/fuzz holds raw inputs that once broke a sip_fuzz property
+  const auto dir = std::filesystem::path(GOBI_TEST_DATA) / "sip/fuzz";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    CAPTURE(e.path().filename().string());
+    const auto bytes = sip_test::read_file(e.path());
+    for (auto how : {framing::datagram, framing::stream}) {
+      auto r = parse_message(bytes, how);
+      if (r) {
+        auto again = parse_message(r->to_string(), framing::stream);
+        REQUIRE(again.ok());
+        CHECK(again->headers == r->headers);
+      } else if (r.error().error.answerable()) {
+        const auto resp = make_error_response(r.error(), "t");
+        REQUIRE(resp);
+        CHECK(parse_message(resp->to_string()).ok());
+      }
+    }
+  }
 }
