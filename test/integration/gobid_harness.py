@@ -17,6 +17,7 @@ fixed sleep.
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -307,7 +308,19 @@ class Gobid:
             try:
                 self.database.drop()
             finally:
-                shutil.rmtree(self.data_dir, ignore_errors=True)
+                if os.environ.get("GOBI_IT_KEEP_DATA"):
+                    print(f"\nkept {self.data_dir}", flush=True)
+                else:
+                    shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def logged_errors(self):
+        """gobid's log lines at level error or critical (5xx answers are logged so)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [l for l in text.splitlines() if re.match(r"^\S+ (error|critical) ", l)]
 
     def log_tail(self, lines=40):
         try:

@@ -87,13 +87,24 @@ class GobidCase(unittest.TestCase):
     """A test class with its own gobid (started once for the class, stopped cleanly after)."""
 
     gobid_args = ()
+    #: Patterns of error lines gobid may log in this class (races it provokes on purpose);
+    #: any other error or critical line (a 5xx answer, a failed job) fails the class.
+    allowed_log_errors = ()
     maxDiff = 4000
 
     @classmethod
     def setUpClass(cls):
         cls.g = Gobid(Database.create(BACKEND), cls.gobid_args)
         cls.addClassCleanup(cls.g.close)  # asserts exit status 0 after SIGTERM
+        cls.addClassCleanup(cls.check_log)  # runs first (cleanups run last-in first-out)
         cls.g.start()
+
+    @classmethod
+    def check_log(cls):
+        unexpected = [line for line in cls.g.logged_errors()
+                      if not any(re.search(p, line) for p in cls.allowed_log_errors)]
+        if unexpected:
+            raise AssertionError("gobid logged errors:\n" + "\n".join(unexpected[:20]))
 
     # requests ---------------------------------------------------------------------------------
 
@@ -1428,6 +1439,7 @@ class DncTest(GobidCase):
 # --- concurrency -------------------------------------------------------------------------------
 
 class ConcurrencyTest(GobidCase):
+    allowed_log_errors = (r"-> 503: (agent|campaign|lead list) \S+ was stopped",)
 
     def test_racing_requests_have_one_winner(self):
         email = unique("race") + "@example.com"
@@ -1653,6 +1665,7 @@ class DemoTest(GobidCase):
 # --- restart -------------------------------------------------------------------------------------
 
 class RestartTest(GobidCase):
+    allowed_log_errors = (r"-> 503: lead list \S+ was stopped during the upload",)
 
     def test_everything_survives_a_restart(self):
         acct = self.register()
