@@ -9,9 +9,12 @@ namespace gobi::sdp {
 
 const char* to_string(srtp_policy p) noexcept {
   switch (p) {
-    case srtp_policy::off: return "off";
-    case srtp_policy::optional: return "optional";
-    case srtp_policy::required: return "required";
+  case srtp_policy::off:
+    return "off";
+  case srtp_policy::optional:
+    return "optional";
+  case srtp_policy::required:
+    return "required";
   }
   return "off";
 }
@@ -25,15 +28,23 @@ std::optional<srtp_policy> parse_srtp_policy(std::string_view s) noexcept {
 
 const char* to_string(srtp_suite s) noexcept {
   switch (s) {
-    case srtp_suite::aes_cm_128_hmac_sha1_80: return "AES_CM_128_HMAC_SHA1_80";
-    case srtp_suite::aes_cm_128_hmac_sha1_32: return "AES_CM_128_HMAC_SHA1_32";
+  case srtp_suite::aes_cm_128_hmac_sha1_80:
+    return "AES_CM_128_HMAC_SHA1_80";
+  case srtp_suite::aes_cm_128_hmac_sha1_32:
+    return "AES_CM_128_HMAC_SHA1_32";
   }
   return "AES_CM_128_HMAC_SHA1_80";
 }
 
-codec pcmu() { return codec{"PCMU", 8000, 1, 0, ""}; }
-codec pcma() { return codec{"PCMA", 8000, 1, 8, ""}; }
-codec opus() { return codec{"opus", 48000, 2, 111, "useinbandfec=1"}; }
+codec pcmu() {
+  return codec{"PCMU", 8000, 1, 0, ""};
+}
+codec pcma() {
+  return codec{"PCMA", 8000, 1, 8, ""};
+}
+codec opus() {
+  return codec{"opus", 48000, 2, 111, "useinbandfec=1"};
+}
 
 std::string encode_key(const srtp_key& k) {
   std::array<char, 64> buf{};
@@ -73,7 +84,9 @@ std::string negotiated_media::describe() const {
 
 namespace {
 
-error not_acceptable(std::string why) { return error{std::move(why), 0, 488}; }
+error not_acceptable(std::string why) {
+  return error{std::move(why), 0, 488};
+}
 
 bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -126,8 +139,12 @@ std::string crypto_value(int tag, srtp_suite suite, const srtp_key& key) {
   return std::to_string(tag) + " " + to_string(suite) + " inline:" + encode_key(key);
 }
 
-bool is_plain_rtp(std::string_view proto) { return proto == "RTP/AVP"; }
-bool is_srtp(std::string_view proto) { return proto == "RTP/SAVP"; }
+bool is_plain_rtp(std::string_view proto) {
+  return proto == "RTP/AVP";
+}
+bool is_srtp(std::string_view proto) {
+  return proto == "RTP/SAVP";
+}
 
 const connection* media_connection(const session_description& s, const media_description& m) {
   if (m.connection) return &*m.connection;
@@ -155,8 +172,8 @@ void add_rtpmap(media_description& m, int pt, const std::string& name, std::uint
 session_description skeleton(const local_endpoint& local) {
   session_description s;
   const std::string addrtype = local.ipv6() ? "IP6" : "IP4";
-  s.origin = origin{local.username, local.session_id, local.session_version, "IN", addrtype,
-                    local.address};
+  s.origin = origin{local.username, local.session_id, local.session_version,
+                    "IN",           addrtype,         local.address};
   s.name = local.session_name;
   s.connection = connection{"IN", addrtype, local.address};
   s.times = {"0 0"};
@@ -204,7 +221,8 @@ session_description make_offer(const capabilities& caps, const local_endpoint& l
     has_8k = has_8k || c.clock_rate == 8000;
     has_48k = has_48k || c.clock_rate == 48000;
   }
-  for (const auto& c : caps.codecs) add_rtpmap(m, c.payload_type, c.name, c.clock_rate, c.channels, c.fmtp);
+  for (const auto& c : caps.codecs)
+    add_rtpmap(m, c.payload_type, c.name, c.clock_rate, c.channels, c.fmtp);
   if (caps.telephone_event) {
     if (has_8k) {
       m.formats.push_back(std::to_string(caps.telephone_event_pt_8000));
@@ -243,7 +261,8 @@ result<answer> answer_offer(const session_description& offer, const capabilities
       if (!first_failure) first_failure = not_acceptable(std::move(why));
     };
     if (accepted || om.media != "audio" || om.port == 0) {
-      if (!accepted && om.media == "audio" && om.port == 0) reject("audio stream disabled by the offer");
+      if (!accepted && om.media == "audio" && om.port == 0)
+        reject("audio stream disabled by the offer");
       out.sdp.media.push_back(std::move(am));
       continue;
     }
@@ -268,8 +287,10 @@ result<answer> answer_offer(const session_description& offer, const capabilities
         use_srtp = true;
       }
     } else if (policy == srtp_policy::required) {
-      if (crypto) use_srtp = true; // best-effort SRTP on RTP/AVP: the media is encrypted all the same
-      else reject("SRTP required but RTP/AVP offered without a usable a=crypto");
+      if (crypto)
+        use_srtp = true; // best-effort SRTP on RTP/AVP: the media is encrypted all the same
+      else
+        reject("SRTP required but RTP/AVP offered without a usable a=crypto");
     } else if (policy == srtp_policy::optional && crypto) {
       use_srtp = true;
     }
@@ -314,8 +335,8 @@ result<answer> answer_offer(const session_description& offer, const capabilities
     n.remote_rtp_port = om.port;
     n.remote_rtcp_port = rtcp_port_of(om);
     const auto offered_dir = om.direction_or(offer.direction());
-    n.remote_hold = offered_dir == direction::sendonly || offered_dir == direction::inactive ||
-                    conn->is_null();
+    n.remote_hold =
+        offered_dir == direction::sendonly || offered_dir == direction::inactive || conn->is_null();
     direction answer_dir = reverse(offered_dir);
     if (conn->is_null() && answer_dir == direction::sendrecv) answer_dir = direction::recvonly;
     if (conn->is_null() && answer_dir == direction::sendonly) answer_dir = direction::inactive;
@@ -330,7 +351,8 @@ result<answer> answer_offer(const session_description& offer, const capabilities
       add_rtpmap(am, *n.telephone_event_pt, "telephone-event", chosen->clock_rate, 1, "0-16");
     }
     am.attributes.push_back({"ptime", std::to_string(caps.ptime_ms)});
-    if (use_srtp) am.attributes.push_back({"crypto", crypto_value(crypto->tag, crypto->suite, key)});
+    if (use_srtp)
+      am.attributes.push_back({"crypto", crypto_value(crypto->tag, crypto->suite, key)});
     am.attributes.push_back({to_string(answer_dir), std::nullopt});
     accepted = true;
     out.sdp.media.push_back(std::move(am));
@@ -350,7 +372,8 @@ result<negotiated_media> process_answer(const session_description& our_offer,
   const auto& om = our_offer.media.front();
   const auto& am = ans.media.front();
   if (am.port == 0) return not_acceptable("the audio stream was rejected");
-  if (am.proto != om.proto) return not_acceptable("the answer changed the transport to " + am.proto);
+  if (am.proto != om.proto)
+    return not_acceptable("the answer changed the transport to " + am.proto);
   negotiated_media n;
   // codec: first answered format that we offered
   bool found = false;
@@ -381,8 +404,8 @@ result<negotiated_media> process_answer(const session_description& our_offer,
   const auto answered_dir = am.direction_or(ans.direction());
   n.direction = reverse(answered_dir);
   if (answered_dir == direction::sendrecv) n.direction = offered_dir;
-  n.remote_hold = answered_dir == direction::sendonly || answered_dir == direction::inactive ||
-                  conn->is_null();
+  n.remote_hold =
+      answered_dir == direction::sendonly || answered_dir == direction::inactive || conn->is_null();
 
   const auto answered_cryptos = am.cryptos();
   if (policy != srtp_policy::off && !answered_cryptos.empty()) {

@@ -30,11 +30,11 @@ const char* to_string(srtp_suite s) noexcept; ///< "AES_CM_128_HMAC_SHA1_80"
 using srtp_key = std::array<std::uint8_t, 30>;
 
 struct codec {
-  std::string name;          ///< "PCMU", "PCMA", "opus"
+  std::string name; ///< "PCMU", "PCMA", "opus"
   std::uint32_t clock_rate = 8000;
   int channels = 1;
-  int payload_type = 0;      ///< used in our offers
-  std::string fmtp;          ///< our fmtp in offers and answers ("" = none)
+  int payload_type = 0; ///< used in our offers
+  std::string fmtp;     ///< our fmtp in offers and answers ("" = none)
 };
 codec pcmu();
 codec pcma();
@@ -52,7 +52,7 @@ struct capabilities {
 
 /// Our side of the session: where we receive RTP, and the o= line's identity.
 struct local_endpoint {
-  std::string address;          ///< IPv4 or IPv6 literal
+  std::string address; ///< IPv4 or IPv6 literal
   std::uint16_t rtp_port = 0;
   std::string session_id = "0";
   std::string session_version = "0";
@@ -68,17 +68,17 @@ struct srtp_params {
 };
 
 struct negotiated_media {
-  std::string codec;          ///< as we name it ("PCMU", "PCMA", "opus")
+  std::string codec; ///< as we name it ("PCMU", "PCMA", "opus")
   int payload_type = 0;
   std::uint32_t clock_rate = 8000;
   int channels = 1;
-  int ptime_ms = 20;          ///< what the peer asked to receive (a=ptime), else ours
+  int ptime_ms = 20; ///< what the peer asked to receive (a=ptime), else ours
   std::optional<int> telephone_event_pt;
   std::string remote_address;
   std::uint16_t remote_rtp_port = 0;
   std::uint16_t remote_rtcp_port = 0;
   sdp::direction direction = sdp::direction::sendrecv; ///< what we do
-  bool remote_hold = false;   ///< the peer put us on hold (sendonly/inactive/0.0.0.0)
+  bool remote_hold = false; ///< the peer put us on hold (sendonly/inactive/0.0.0.0)
   std::optional<srtp_params> srtp;
 
   /// One line for logs and golden tests:

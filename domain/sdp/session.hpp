@@ -26,8 +26,7 @@ struct error {
   std::string to_string() const;
 };
 
-template <class T>
-using result = sip::expected<T, error>;
+template <class T> using result = sip::expected<T, error>;
 
 struct origin {
   std::string username = "-";

@@ -69,13 +69,15 @@ message make_request(const request_spec& spec) {
   m.request_uri = spec.request_uri;
   m.add_header("Via", spec.via.to_string());
   m.add_header("Max-Forwards", std::to_string(spec.max_forwards));
-  for (const auto& r : spec.route) m.add_header("Route", r.to_string());
+  for (const auto& r : spec.route)
+    m.add_header("Route", r.to_string());
   m.add_header("From", spec.from.to_string());
   m.add_header("To", spec.to.to_string());
   m.add_header("Call-ID", spec.call_id);
   m.add_header("CSeq", std::to_string(spec.cseq) + " " + spec.method);
   if (spec.contact) m.add_header("Contact", spec.contact->to_string());
-  for (const auto& h : spec.extra) m.add_header(h.name, h.value);
+  for (const auto& h : spec.extra)
+    m.add_header(h.name, h.value);
   if (!spec.body.empty()) {
     m.add_header("Content-Type", spec.content_type);
     m.body = spec.body;
@@ -89,7 +91,8 @@ message make_ack_for_failure(const message& invite, const message& response) {
   ack.request_uri = invite.request_uri;
   if (const auto* v = invite.header("Via")) ack.add_header("Via", *v);
   ack.add_header("Max-Forwards", "70");
-  for (const auto& r : invite.header_values("Route")) ack.add_header("Route", r);
+  for (const auto& r : invite.header_values("Route"))
+    ack.add_header("Route", r);
   if (const auto* f = invite.header("From")) ack.add_header("From", *f);
   if (const auto* t = response.header("To")) ack.add_header("To", *t);
   if (const auto* c = invite.header("Call-ID")) ack.add_header("Call-ID", *c);
@@ -104,7 +107,8 @@ message make_cancel(const message& invite, std::string_view reason_header) {
   c.request_uri = invite.request_uri;
   if (const auto* v = invite.header("Via")) c.add_header("Via", *v);
   c.add_header("Max-Forwards", "70");
-  for (const auto& r : invite.header_values("Route")) c.add_header("Route", r);
+  for (const auto& r : invite.header_values("Route"))
+    c.add_header("Route", r);
   if (const auto* f = invite.header("From")) c.add_header("From", *f);
   if (const auto* t = invite.header("To")) c.add_header("To", *t);
   if (const auto* id = invite.header("Call-ID")) c.add_header("Call-ID", *id);

@@ -38,11 +38,11 @@ std::optional<message> make_error_response(const parse_failure& failure, std::st
 struct request_spec {
   std::string method;
   sip::uri request_uri;
-  name_addr from;      ///< must carry a tag
-  name_addr to;        ///< no tag outside a dialog
+  name_addr from; ///< must carry a tag
+  name_addr to;   ///< no tag outside a dialog
   std::string call_id;
   std::uint32_t cseq = 1;
-  sip::via via;        ///< our transport and sent-by, branch set (see make_branch), rport asked
+  sip::via via; ///< our transport and sent-by, branch set (see make_branch), rport asked
   std::optional<name_addr> contact;
   std::vector<name_addr> route; ///< pre-loaded route set (e.g. an outbound proxy with ;lr)
   int max_forwards = 70;

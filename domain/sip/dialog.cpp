@@ -107,13 +107,15 @@ void apply_route(message& m, const uri& remote_target, const std::vector<name_ad
   }
   if (route_set.front().uri.has_param("lr")) {
     m.request_uri = remote_target;
-    for (const auto& r : route_set) m.add_header("Route", r.to_string());
+    for (const auto& r : route_set)
+      m.add_header("Route", r.to_string());
     return;
   }
   // strict routing: the first route becomes the Request-URI, the remote target the last route
   m.request_uri = route_set.front().uri;
   m.request_uri.headers.clear();
-  for (std::size_t i = 1; i < route_set.size(); ++i) m.add_header("Route", route_set[i].to_string());
+  for (std::size_t i = 1; i < route_set.size(); ++i)
+    m.add_header("Route", route_set[i].to_string());
   m.add_header("Route", "<" + remote_target.to_string() + ">");
 }
 } // namespace

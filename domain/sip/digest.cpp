@@ -14,10 +14,14 @@ using namespace text;
 
 const char* to_string(digest_algorithm a) noexcept {
   switch (a) {
-    case digest_algorithm::md5: return "MD5";
-    case digest_algorithm::md5_sess: return "MD5-sess";
-    case digest_algorithm::sha256: return "SHA-256";
-    case digest_algorithm::sha256_sess: return "SHA-256-sess";
+  case digest_algorithm::md5:
+    return "MD5";
+  case digest_algorithm::md5_sess:
+    return "MD5-sess";
+  case digest_algorithm::sha256:
+    return "SHA-256";
+  case digest_algorithm::sha256_sess:
+    return "SHA-256-sess";
   }
   return "MD5";
 }
@@ -47,7 +51,9 @@ bool is_sess(digest_algorithm a) {
   return a == digest_algorithm::md5_sess || a == digest_algorithm::sha256_sess;
 }
 
-error auth_error(std::string msg) { return error{errc::bad_auth, std::move(msg)}; }
+error auth_error(std::string msg) {
+  return error{errc::bad_auth, std::move(msg)};
+}
 
 } // namespace
 
@@ -68,17 +74,20 @@ result<auth_header> parse_auth_header(std::string_view value) {
   value = trim(value);
   auth_header h;
   std::size_t i = 0;
-  while (i < value.size() && is_token_char(value[i])) ++i;
+  while (i < value.size() && is_token_char(value[i]))
+    ++i;
   if (i == 0) return auth_error("missing auth scheme");
   h.scheme = std::string(value.substr(0, i));
   auto ws = [](char c) { return is_wsp(c) || c == '\r' || c == '\n'; };
   auto skip = [&] {
-    while (i < value.size() && ws(value[i])) ++i;
+    while (i < value.size() && ws(value[i]))
+      ++i;
   };
   skip();
   while (i < value.size()) {
     const auto name_start = i;
-    while (i < value.size() && is_token_char(value[i])) ++i;
+    while (i < value.size() && is_token_char(value[i]))
+      ++i;
     if (i == name_start) return auth_error("bad auth parameter");
     std::string name(value.substr(name_start, i - name_start));
     skip();
@@ -93,7 +102,8 @@ result<auth_header> parse_auth_header(std::string_view value) {
       i = q + 1;
     } else {
       const auto v_start = i;
-      while (i < value.size() && value[i] != ',' && !ws(value[i])) ++i;
+      while (i < value.size() && value[i] != ',' && !ws(value[i]))
+        ++i;
       v = std::string(value.substr(v_start, i - v_start));
     }
     h.params.emplace_back(std::move(name), std::move(v));
@@ -157,8 +167,8 @@ std::optional<digest_challenge> select_challenge(const std::vector<std::string>&
   for (const auto& v : header_values) {
     auto c = parse_challenge(v);
     if (!c) continue;
-    const bool sha = c->algorithm == digest_algorithm::sha256 ||
-                     c->algorithm == digest_algorithm::sha256_sess;
+    const bool sha =
+        c->algorithm == digest_algorithm::sha256 || c->algorithm == digest_algorithm::sha256_sess;
     const bool best_sha = best && (best->algorithm == digest_algorithm::sha256 ||
                                    best->algorithm == digest_algorithm::sha256_sess);
     if (!best || (sha && !best_sha)) best = std::move(*c);
@@ -205,9 +215,8 @@ std::string make_authorization(const digest_challenge& c, const digest_credentia
                                const digest_request& req) {
   const std::string qop = c.qop_auth ? "auth" : c.qop_auth_int ? "auth-int" : "";
   const auto nc = nc_hex(req.nc);
-  const auto response =
-      compute_response(c.algorithm, who.username, c.realm, who.password, c.nonce, req.cnonce, nc,
-                       qop, req.method, req.uri, req.body);
+  const auto response = compute_response(c.algorithm, who.username, c.realm, who.password, c.nonce,
+                                         req.cnonce, nc, qop, req.method, req.uri, req.body);
   const auto username =
       c.userhash ? digest_hash(c.algorithm, who.username + ":" + c.realm) : who.username;
   std::string out = "Digest username=" + quote(username) + ", realm=" + quote(c.realm) +
@@ -260,8 +269,8 @@ bool verify_authorization(const digest_authorization& a, std::string_view userna
       a.userhash ? digest_hash(a.algorithm, std::string(username) + ":" + std::string(realm))
                  : std::string(username);
   if (a.username != expected_user) return false;
-  const auto expected = compute_response(a.algorithm, username, realm, password, a.nonce,
-                                         a.cnonce, a.nc, a.qop, method, a.uri, body);
+  const auto expected = compute_response(a.algorithm, username, realm, password, a.nonce, a.cnonce,
+                                         a.nc, a.qop, method, a.uri, body);
   if (expected.size() != a.response.size()) return false;
   std::string given = lower(a.response);
   return sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;

@@ -60,10 +60,10 @@ struct digest_credentials {
 /// What the client is authorising.
 struct digest_request {
   std::string_view method;
-  std::string_view uri;   ///< the Request-URI as written in the request
-  std::string_view body;  ///< for qop=auth-int
+  std::string_view uri;    ///< the Request-URI as written in the request
+  std::string_view body;   ///< for qop=auth-int
   std::string_view cnonce; ///< fresh random text from the caller
-  std::uint32_t nc = 1;   ///< how many times this nonce has been used, from 1
+  std::uint32_t nc = 1;    ///< how many times this nonce has been used, from 1
 };
 
 /// The Authorization / Proxy-Authorization header value answering `c`.

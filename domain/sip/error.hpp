@@ -15,19 +15,19 @@ namespace gobi::sip {
 
 enum class errc {
   ok = 0,
-  empty_message,        ///< nothing but whitespace
-  bad_start_line,       ///< neither a Request-Line nor a Status-Line
-  bad_version,          ///< a SIP version other than 2.0 (505)
-  bad_uri,              ///< a URI that does not follow RFC 3261 section 19 / RFC 3966
-  bad_header,           ///< a header line or value that does not follow its grammar
-  missing_header,       ///< Via, From, To, Call-ID or CSeq absent
-  duplicate_header,     ///< a header that may appear once appears twice
-  method_mismatch,      ///< CSeq method differs from the Request-Line method
-  bad_content_length,   ///< not a number, or disagrees with the bytes received
-  message_too_large,    ///< over parse_limits::max_message_bytes (513)
-  too_many_headers,     ///< over parse_limits::max_headers
-  bad_auth,             ///< a malformed or unusable digest challenge / credentials
-  unsupported,          ///< well-formed but not supported (algorithm, qop, ...)
+  empty_message,      ///< nothing but whitespace
+  bad_start_line,     ///< neither a Request-Line nor a Status-Line
+  bad_version,        ///< a SIP version other than 2.0 (505)
+  bad_uri,            ///< a URI that does not follow RFC 3261 section 19 / RFC 3966
+  bad_header,         ///< a header line or value that does not follow its grammar
+  missing_header,     ///< Via, From, To, Call-ID or CSeq absent
+  duplicate_header,   ///< a header that may appear once appears twice
+  method_mismatch,    ///< CSeq method differs from the Request-Line method
+  bad_content_length, ///< not a number, or disagrees with the bytes received
+  message_too_large,  ///< over parse_limits::max_message_bytes (513)
+  too_many_headers,   ///< over parse_limits::max_headers
+  bad_auth,           ///< a malformed or unusable digest challenge / credentials
+  unsupported,        ///< well-formed but not supported (algorithm, qop, ...)
 };
 
 const std::error_category& sip_category() noexcept;
@@ -44,19 +44,19 @@ struct error {
 
   error() = default;
   error(errc c, std::string msg, std::size_t ln = 0)
-    : code(c), message(std::move(msg)), line(ln) {}
+      : code(c)
+      , message(std::move(msg))
+      , line(ln) {}
 
   bool answerable() const noexcept { return response_status != 0; }
   /// "bad_header: line 4: Via: missing sent-by"
   std::string to_string() const;
 };
 
-template <class T>
-using result = expected<T, error>;
+template <class T> using result = expected<T, error>;
 
 } // namespace gobi::sip
 
 namespace std {
-template <>
-struct is_error_code_enum<gobi::sip::errc> : true_type {};
+template <> struct is_error_code_enum<gobi::sip::errc> : true_type {};
 } // namespace std

@@ -101,7 +101,9 @@ const header_name* lookup(std::string_view name) noexcept {
   return nullptr;
 }
 
-error header_error(std::string msg) { return error{errc::bad_header, std::move(msg)}; }
+error header_error(std::string msg) {
+  return error{errc::bad_header, std::move(msg)};
+}
 
 } // namespace
 
@@ -147,8 +149,10 @@ result<name_addr> parse_name_addr(std::string_view value) {
     if (!dn) return header_error("bad quoted display name");
     na.display_name = std::move(*dn);
     std::size_t i = q + 1;
-    while (i < value.size() && is_wsp(value[i])) ++i;
-    if (i >= value.size() || value[i] != '<') return header_error("expected '<' after display name");
+    while (i < value.size() && is_wsp(value[i]))
+      ++i;
+    if (i >= value.size() || value[i] != '<')
+      return header_error("expected '<' after display name");
     lt = i;
   } else {
     lt = value.find('<');
@@ -229,12 +233,15 @@ result<via> parse_via(std::string_view value) {
   std::size_t i = 0;
   std::array<std::string_view, 3> parts{};
   for (int k = 0; k < 3; ++k) {
-    while (i < value.size() && is_wsp(value[i])) ++i;
+    while (i < value.size() && is_wsp(value[i]))
+      ++i;
     const auto start = i;
-    while (i < value.size() && is_token_char(value[i])) ++i;
+    while (i < value.size() && is_token_char(value[i]))
+      ++i;
     parts[static_cast<std::size_t>(k)] = value.substr(start, i - start);
     if (parts[static_cast<std::size_t>(k)].empty()) return header_error("Via: bad sent-protocol");
-    while (i < value.size() && is_wsp(value[i])) ++i;
+    while (i < value.size() && is_wsp(value[i]))
+      ++i;
     if (k < 2) {
       if (i >= value.size() || value[i] != '/') return header_error("Via: bad sent-protocol");
       ++i;
@@ -250,7 +257,8 @@ result<via> parse_via(std::string_view value) {
     if (close == std::string_view::npos) return header_error("Via: unterminated IPv6 reference");
     i = close + 1;
   } else {
-    while (i < value.size() && (is_alnum(value[i]) || value[i] == '-' || value[i] == '.')) ++i;
+    while (i < value.size() && (is_alnum(value[i]) || value[i] == '-' || value[i] == '.'))
+      ++i;
   }
   v.host = std::string(value.substr(hp_start, i - hp_start));
   if (v.host.empty()) return header_error("Via: missing sent-by host");
@@ -260,12 +268,15 @@ result<via> parse_via(std::string_view value) {
     if (!probe) return header_error("Via: bad host '" + v.host + "'");
   }
   auto j = i;
-  while (j < value.size() && is_wsp(value[j])) ++j;
+  while (j < value.size() && is_wsp(value[j]))
+    ++j;
   if (j < value.size() && value[j] == ':') {
     ++j;
-    while (j < value.size() && is_wsp(value[j])) ++j;
+    while (j < value.size() && is_wsp(value[j]))
+      ++j;
     const auto p_start = j;
-    while (j < value.size() && is_digit(value[j])) ++j;
+    while (j < value.size() && is_digit(value[j]))
+      ++j;
     const auto port = parse_uint(value.substr(p_start, j - p_start), 65535);
     if (!port) return header_error("Via: bad port");
     v.port = static_cast<std::uint16_t>(*port);
@@ -287,12 +298,15 @@ result<via> parse_via(std::string_view value) {
 
 // --- CSeq / Call-ID ----------------------------------------------------------------------
 
-std::string cseq::to_string() const { return std::to_string(number) + " " + method; }
+std::string cseq::to_string() const {
+  return std::to_string(number) + " " + method;
+}
 
 result<cseq> parse_cseq(std::string_view value) {
   value = trim(value);
   std::size_t i = 0;
-  while (i < value.size() && is_digit(value[i])) ++i;
+  while (i < value.size() && is_digit(value[i]))
+    ++i;
   const auto n = parse_uint(value.substr(0, i), 0x7fffffffULL);
   if (!n) return header_error("CSeq: number missing or over 2^31-1");
   const auto method = trim(value.substr(i));

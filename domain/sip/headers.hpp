@@ -28,7 +28,7 @@ bool is_list_header(std::string_view canonical_name) noexcept;
 struct name_addr {
   std::string display_name; ///< unquoted; empty when absent
   sip::uri uri;
-  sip::params params;       ///< header parameters (tag, expires, q, lr lives in the URI)
+  sip::params params; ///< header parameters (tag, expires, q, lr lives in the URI)
 
   std::string tag() const;
   void set_tag(std::string tag) { set_param(params, "tag", std::move(tag)); }

@@ -145,7 +145,9 @@ result<std::vector<name_addr>> addresses(const message& m, std::string_view name
 }
 } // namespace
 
-result<std::vector<name_addr>> message::routes() const { return addresses(*this, "Route"); }
+result<std::vector<name_addr>> message::routes() const {
+  return addresses(*this, "Route");
+}
 result<std::vector<name_addr>> message::record_routes() const {
   return addresses(*this, "Record-Route");
 }
@@ -167,7 +169,8 @@ std::string message::transaction_method() const {
 std::string message::to_string() const {
   std::string out;
   std::size_t size = 64 + body.size();
-  for (const auto& h : headers) size += h.name.size() + h.value.size() + 4;
+  for (const auto& h : headers)
+    size += h.name.size() + h.value.size() + 4;
   out.reserve(size);
   if (is_request()) {
     out += method;
@@ -197,49 +200,92 @@ std::string message::to_string() const {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
-    case 100: return "Trying";
-    case 180: return "Ringing";
-    case 181: return "Call Is Being Forwarded";
-    case 182: return "Queued";
-    case 183: return "Session Progress";
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Moved Temporarily";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 413: return "Request Entity Too Large";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Unsupported URI Scheme";
-    case 420: return "Bad Extension";
-    case 480: return "Temporarily Unavailable";
-    case 481: return "Call/Transaction Does Not Exist";
-    case 482: return "Loop Detected";
-    case 483: return "Too Many Hops";
-    case 484: return "Address Incomplete";
-    case 486: return "Busy Here";
-    case 487: return "Request Terminated";
-    case 488: return "Not Acceptable Here";
-    case 491: return "Request Pending";
-    case 500: return "Server Internal Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Server Time-out";
-    case 505: return "Version Not Supported";
-    case 513: return "Message Too Large";
-    case 600: return "Busy Everywhere";
-    case 603: return "Decline";
-    case 604: return "Does Not Exist Anywhere";
-    case 606: return "Not Acceptable";
-    default: return "";
+  case 100:
+    return "Trying";
+  case 180:
+    return "Ringing";
+  case 181:
+    return "Call Is Being Forwarded";
+  case 182:
+    return "Queued";
+  case 183:
+    return "Session Progress";
+  case 200:
+    return "OK";
+  case 202:
+    return "Accepted";
+  case 300:
+    return "Multiple Choices";
+  case 301:
+    return "Moved Permanently";
+  case 302:
+    return "Moved Temporarily";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 407:
+    return "Proxy Authentication Required";
+  case 408:
+    return "Request Timeout";
+  case 410:
+    return "Gone";
+  case 413:
+    return "Request Entity Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 416:
+    return "Unsupported URI Scheme";
+  case 420:
+    return "Bad Extension";
+  case 480:
+    return "Temporarily Unavailable";
+  case 481:
+    return "Call/Transaction Does Not Exist";
+  case 482:
+    return "Loop Detected";
+  case 483:
+    return "Too Many Hops";
+  case 484:
+    return "Address Incomplete";
+  case 486:
+    return "Busy Here";
+  case 487:
+    return "Request Terminated";
+  case 488:
+    return "Not Acceptable Here";
+  case 491:
+    return "Request Pending";
+  case 500:
+    return "Server Internal Error";
+  case 501:
+    return "Not Implemented";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Server Time-out";
+  case 505:
+    return "Version Not Supported";
+  case 513:
+    return "Message Too Large";
+  case 600:
+    return "Busy Everywhere";
+  case 603:
+    return "Decline";
+  case 604:
+    return "Does Not Exist Anywhere";
+  case 606:
+    return "Not Acceptable";
+  default:
+    return "";
   }
 }
 

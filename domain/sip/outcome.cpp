@@ -4,21 +4,30 @@ namespace gobi::sip {
 
 const char* to_string(call_outcome o) noexcept {
   switch (o) {
-    case call_outcome::answered: return "answered";
-    case call_outcome::busy: return "busy";
-    case call_outcome::no_answer: return "no-answer";
-    case call_outcome::rejected: return "rejected";
-    case call_outcome::failed: return "failed";
-    case call_outcome::cancelled: return "cancelled";
+  case call_outcome::answered:
+    return "answered";
+  case call_outcome::busy:
+    return "busy";
+  case call_outcome::no_answer:
+    return "no-answer";
+  case call_outcome::rejected:
+    return "rejected";
+  case call_outcome::failed:
+    return "failed";
+  case call_outcome::cancelled:
+    return "cancelled";
   }
   return "failed";
 }
 
 const char* to_string(redial r) noexcept {
   switch (r) {
-    case redial::safe: return "safe";
-    case redial::unsafe: return "unsafe";
-    case redial::futile: return "futile";
+  case redial::safe:
+    return "safe";
+  case redial::unsafe:
+    return "unsafe";
+  case redial::futile:
+    return "futile";
   }
   return "unsafe";
 }
@@ -34,49 +43,52 @@ call_verdict verdict_for_response(int status, cancel_reason cancelled) {
   }
   v.redial = redial::safe; // a definitive final response: nothing is up
   switch (status) {
-    case 486:
-    case 600:
-      v.outcome = call_outcome::busy;
-      v.reason = "busy";
-      return v;
-    case 408:
-    case 480:
+  case 486:
+  case 600:
+    v.outcome = call_outcome::busy;
+    v.reason = "busy";
+    return v;
+  case 408:
+  case 480:
+    v.outcome = call_outcome::no_answer;
+    v.reason = "no answer";
+    return v;
+  case 487:
+    if (cancelled == cancel_reason::ring_timeout) {
       v.outcome = call_outcome::no_answer;
-      v.reason = "no answer";
-      return v;
-    case 487:
-      if (cancelled == cancel_reason::ring_timeout) {
-        v.outcome = call_outcome::no_answer;
-        v.reason = "no answer (ring timeout)";
-      } else if (cancelled == cancel_reason::hangup) {
-        v.outcome = call_outcome::cancelled;
-        v.reason = "cancelled";
-      } else {
-        v.outcome = call_outcome::failed; // terminated by someone else
-        v.reason = "request terminated";
-      }
-      return v;
-    case 404:
-    case 410:
-    case 484:
-    case 604:
-      v.outcome = call_outcome::rejected;
-      v.redial = redial::futile;
-      v.reason = "number does not exist";
-      return v;
-    case 403:
-    case 603:
-    case 606:
-      v.outcome = call_outcome::rejected;
-      v.reason = "declined";
-      return v;
-    default:
-      break;
+      v.reason = "no answer (ring timeout)";
+    } else if (cancelled == cancel_reason::hangup) {
+      v.outcome = call_outcome::cancelled;
+      v.reason = "cancelled";
+    } else {
+      v.outcome = call_outcome::failed; // terminated by someone else
+      v.reason = "request terminated";
+    }
+    return v;
+  case 404:
+  case 410:
+  case 484:
+  case 604:
+    v.outcome = call_outcome::rejected;
+    v.redial = redial::futile;
+    v.reason = "number does not exist";
+    return v;
+  case 403:
+  case 603:
+  case 606:
+    v.outcome = call_outcome::rejected;
+    v.reason = "declined";
+    return v;
+  default:
+    break;
   }
   v.outcome = call_outcome::failed;
-  if (status >= 300 && status < 400) v.reason = "redirected (not followed)";
-  else if (status >= 500 && status < 600) v.reason = "server failure";
-  else v.reason = "request failed";
+  if (status >= 300 && status < 400)
+    v.reason = "redirected (not followed)";
+  else if (status >= 500 && status < 600)
+    v.reason = "server failure";
+  else
+    v.reason = "request failed";
   return v;
 }
 

@@ -24,8 +24,8 @@ struct raw_message {
   std::string_view start_line;
   std::size_t start_line_no = 1;
   std::vector<raw_header> headers;
-  bool terminated = false;      ///< the empty line ending the headers was found
-  std::size_t body_offset = 0;  ///< offset of the body in the input
+  bool terminated = false;     ///< the empty line ending the headers was found
+  std::size_t body_offset = 0; ///< offset of the body in the input
   std::optional<error> line_error;
 };
 
@@ -89,13 +89,14 @@ raw_message split(std::string_view in) {
       continue;
     }
     auto name = line.substr(0, colon);
-    while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
+    while (!name.empty() && is_wsp(name.back()))
+      name.remove_suffix(1);
     if (!is_token(name)) {
       fail("bad header name '" + std::string(name) + "'");
       continue;
     }
-    raw.headers.push_back({canonical_header_name(name), std::string(trim(line.substr(colon + 1))),
-                           line_no});
+    raw.headers.push_back(
+        {canonical_header_name(name), std::string(trim(line.substr(colon + 1))), line_no});
   }
   raw.body_offset = in.size();
   return raw;
@@ -111,13 +112,17 @@ bool bad_header_bytes(std::string_view s) {
       ++i;
       continue;
     }
-    if (s[i] == '"') quoted = !quoted;
-    else if ((u < 0x20 && s[i] != '\t') || u == 0x7f) return true;
+    if (s[i] == '"')
+      quoted = !quoted;
+    else if ((u < 0x20 && s[i] != '\t') || u == 0x7f)
+      return true;
   }
   return false;
 }
 
-bool is(const raw_header& h, std::string_view canonical) { return iequals(h.name, canonical); }
+bool is(const raw_header& h, std::string_view canonical) {
+  return iequals(h.name, canonical);
+}
 
 /// The Request-Line's method when the start line looks like a request, however broken.
 std::optional<std::string> request_method(std::string_view start_line) {
@@ -135,8 +140,8 @@ std::optional<message> core_request(const raw_message& raw, const std::string& m
   m.method = method;
   bool from = false, to = false, call_id = false, cseq_ok = false, via = false;
   for (const auto& h : raw.headers) {
-    const bool core = is(h, "Via") || is(h, "From") || is(h, "To") || is(h, "Call-ID") ||
-                      is(h, "CSeq");
+    const bool core =
+        is(h, "Via") || is(h, "From") || is(h, "To") || is(h, "Call-ID") || is(h, "CSeq");
     // what a response echoes must be clean: no raw control characters
     if (core && bad_header_bytes(h.value)) return std::nullopt;
     if (is(h, "Via")) {
@@ -292,9 +297,9 @@ expected<message, parse_failure> parse_message(std::string_view bytes, framing h
     return parse_failure{error{errc::empty_message, "no start line"}, std::nullopt};
   }
   if (bytes.size() > limits.max_message_bytes) {
-    error e{errc::message_too_large,
-            "message of " + std::to_string(bytes.size()) + " bytes is over the limit of " +
-                std::to_string(limits.max_message_bytes)};
+    error e{errc::message_too_large, "message of " + std::to_string(bytes.size()) +
+                                         " bytes is over the limit of " +
+                                         std::to_string(limits.max_message_bytes)};
     e.response_status = 513;
     return fail_with(raw, std::move(e));
   }
@@ -320,7 +325,8 @@ expected<message, parse_failure> parse_message(std::string_view bytes, framing h
                                         std::to_string(limits.max_message_bytes),
                                     h.line});
       if (content_length && *content_length != *n)
-        return fail_with(raw, error{errc::bad_content_length, "conflicting Content-Lengths", h.line});
+        return fail_with(raw,
+                         error{errc::bad_content_length, "conflicting Content-Lengths", h.line});
       content_length = n;
       continue;
     }
@@ -330,38 +336,37 @@ expected<message, parse_failure> parse_message(std::string_view bytes, framing h
     else
       pieces.push_back(h.value);
     for (auto piece : pieces) {
-      if (piece.empty() && (h.name == "Via" || h.name == "Contact" || h.name == "Route" ||
-                            h.name == "Record-Route"))
+      if (piece.empty() &&
+          (h.name == "Via" || h.name == "Contact" || h.name == "Route" || h.name == "Record-Route"))
         return fail_with(raw, error{errc::bad_header, "empty element in " + h.name, h.line});
       std::string value(piece);
       if (auto bad = check_header(h.name, value))
         return fail_with(raw, error{errc::bad_header, h.name + ": " + *bad, h.line});
       m.headers.push_back({h.name, std::move(value)});
       if (m.headers.size() > limits.max_headers)
-        return fail_with(raw, error{errc::too_many_headers,
-                                    "more than " + std::to_string(limits.max_headers) +
-                                        " header fields",
-                                    h.line});
+        return fail_with(raw,
+                         error{errc::too_many_headers,
+                               "more than " + std::to_string(limits.max_headers) + " header fields",
+                               h.line});
     }
   }
 
   // Required headers, once each.
   for (std::string_view name : {"From", "To", "Call-ID", "CSeq"}) {
     const auto n = m.header_count(name);
-    if (n == 0)
-      return fail_with(raw, error{errc::missing_header, std::string(name) + " missing"});
+    if (n == 0) return fail_with(raw, error{errc::missing_header, std::string(name) + " missing"});
     if (n > 1)
-      return fail_with(raw, error{errc::duplicate_header, std::string(name) + " appears " +
-                                                             std::to_string(n) + " times"});
+      return fail_with(raw, error{errc::duplicate_header,
+                                  std::string(name) + " appears " + std::to_string(n) + " times"});
   }
   if (m.header_count("Via") == 0) return fail_with(raw, error{errc::missing_header, "Via missing"});
   if (m.header_count("Max-Forwards") > 1)
     return fail_with(raw, error{errc::duplicate_header, "Max-Forwards appears more than once"});
   const auto cs = m.cseq();
   if (m.is_request() && cs->method != m.method)
-    return fail_with(raw, error{errc::method_mismatch, "CSeq method " + cs->method +
-                                                           " differs from request method " +
-                                                           m.method});
+    return fail_with(raw,
+                     error{errc::method_mismatch, "CSeq method " + cs->method +
+                                                      " differs from request method " + m.method});
   if (m.header_count("Contact") > 1) {
     for (const auto& h : m.headers)
       if (h.name == "Contact" && trim(h.value) == "*")
@@ -372,15 +377,15 @@ expected<message, parse_failure> parse_message(std::string_view bytes, framing h
   const auto available = bytes.size() - std::min(raw.body_offset, bytes.size());
   if (!content_length) {
     if (how == framing::stream)
-      return fail_with(raw, error{errc::bad_content_length,
-                                  "Content-Length is required on stream transports"});
+      return fail_with(
+          raw, error{errc::bad_content_length, "Content-Length is required on stream transports"});
     m.body = std::string(bytes.substr(raw.body_offset));
   } else {
     if (*content_length > available)
-      return fail_with(raw, error{errc::bad_content_length,
-                                  "Content-Length " + std::to_string(*content_length) +
-                                      " but only " + std::to_string(available) +
-                                      " body bytes received"});
+      return fail_with(raw,
+                       error{errc::bad_content_length,
+                             "Content-Length " + std::to_string(*content_length) + " but only " +
+                                 std::to_string(available) + " body bytes received"});
     if (how == framing::stream && *content_length < available)
       return fail_with(raw, error{errc::bad_content_length,
                                   "Content-Length " + std::to_string(*content_length) + " but " +
@@ -461,11 +466,13 @@ stream_framer::frame stream_framer::next() {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || line.empty() || is_wsp(line.front())) continue;
     auto name = line.substr(0, colon);
-    while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
+    while (!name.empty() && is_wsp(name.back()))
+      name.remove_suffix(1);
     if (!iequals(name, "Content-Length") && !iequals(name, "l")) continue;
     const auto v = parse_uint(trim(line.substr(colon + 1)), limits_.max_message_bytes);
     if (!v) return fail(errc::bad_content_length, "unusable Content-Length on a stream");
-    if (length && *length != *v) return fail(errc::bad_content_length, "conflicting Content-Lengths");
+    if (length && *length != *v)
+      return fail(errc::bad_content_length, "conflicting Content-Lengths");
     length = v;
   }
   const auto total = header_end + static_cast<std::size_t>(length.value_or(0));

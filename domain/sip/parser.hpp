@@ -61,7 +61,8 @@ public:
     sip::error error;
   };
 
-  explicit stream_framer(parse_limits limits = {}) : limits_(limits) {}
+  explicit stream_framer(parse_limits limits = {})
+      : limits_(limits) {}
 
   void append(std::string_view bytes);
   /// The next frame, or need_more.

@@ -5,11 +5,19 @@ namespace gobi::sip::text {
 bool is_token_char(char c) noexcept {
   if (is_alnum(c)) return true;
   switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
-    case '\'': case '~':
-      return true;
-    default:
-      return false;
+  case '-':
+  case '.':
+  case '!':
+  case '%':
+  case '*':
+  case '_':
+  case '+':
+  case '`':
+  case '\'':
+  case '~':
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -23,29 +31,51 @@ bool is_token(std::string_view s) noexcept {
 bool is_unreserved(char c) noexcept {
   if (is_alnum(c)) return true;
   switch (c) {
-    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
-      return true;
-    default:
-      return false;
+  case '-':
+  case '_':
+  case '.':
+  case '!':
+  case '~':
+  case '*':
+  case '\'':
+  case '(':
+  case ')':
+    return true;
+  default:
+    return false;
   }
 }
 
 bool is_word_char(char c) noexcept {
   if (is_token_char(c)) return true;
   switch (c) {
-    case '(': case ')': case '<': case '>': case ':': case '\\': case '"': case '/': case '[':
-    case ']': case '?': case '{': case '}':
-      return true;
-    default:
-      return false;
+  case '(':
+  case ')':
+  case '<':
+  case '>':
+  case ':':
+  case '\\':
+  case '"':
+  case '/':
+  case '[':
+  case ']':
+  case '?':
+  case '{':
+  case '}':
+    return true;
+  default:
+    return false;
   }
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = lower(c);
+  for (auto& c : out)
+    c = lower(c);
   return out;
 }
 
@@ -69,8 +99,10 @@ bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
 
 std::string_view trim(std::string_view s) noexcept {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && ws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && ws(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 

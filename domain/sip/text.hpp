@@ -12,15 +12,21 @@
 
 namespace gobi::sip::text {
 
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 constexpr bool is_alpha(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-constexpr bool is_alnum(char c) noexcept { return is_digit(c) || is_alpha(c); }
+constexpr bool is_alnum(char c) noexcept {
+  return is_digit(c) || is_alpha(c);
+}
 constexpr bool is_hex(char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_wsp(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 /// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 bool is_token_char(char c) noexcept;
 bool is_token(std::string_view s) noexcept;

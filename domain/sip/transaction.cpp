@@ -9,37 +9,60 @@ namespace gobi::sip {
 
 const char* to_string(timer_id t) noexcept {
   switch (t) {
-    case timer_id::A: return "A";
-    case timer_id::B: return "B";
-    case timer_id::D: return "D";
-    case timer_id::E: return "E";
-    case timer_id::F: return "F";
-    case timer_id::G: return "G";
-    case timer_id::H: return "H";
-    case timer_id::I: return "I";
-    case timer_id::J: return "J";
-    case timer_id::K: return "K";
-    case timer_id::L: return "L";
-    case timer_id::M: return "M";
-    case timer_id::two_xx: return "2xx";
-    case timer_id::cancel_guard: return "cancel_guard";
+  case timer_id::A:
+    return "A";
+  case timer_id::B:
+    return "B";
+  case timer_id::D:
+    return "D";
+  case timer_id::E:
+    return "E";
+  case timer_id::F:
+    return "F";
+  case timer_id::G:
+    return "G";
+  case timer_id::H:
+    return "H";
+  case timer_id::I:
+    return "I";
+  case timer_id::J:
+    return "J";
+  case timer_id::K:
+    return "K";
+  case timer_id::L:
+    return "L";
+  case timer_id::M:
+    return "M";
+  case timer_id::two_xx:
+    return "2xx";
+  case timer_id::cancel_guard:
+    return "cancel_guard";
   }
   return "?";
 }
 
 const char* to_string(termination t) noexcept {
   switch (t) {
-    case termination::completed: return "completed";
-    case termination::timeout: return "timeout";
-    case termination::transport_error: return "transport_error";
+  case termination::completed:
+    return "completed";
+  case termination::timeout:
+    return "timeout";
+  case termination::transport_error:
+    return "transport_error";
   }
   return "?";
 }
 
 namespace {
-std::size_t idx(timer_id t) { return static_cast<std::size_t>(t); }
-millis sixty_four_t1(const timer_config& c) { return 64 * c.t1; }
-bool is_final(int status) { return status >= 200; }
+std::size_t idx(timer_id t) {
+  return static_cast<std::size_t>(t);
+}
+millis sixty_four_t1(const timer_config& c) {
+  return 64 * c.t1;
+}
+bool is_final(int status) {
+  return status >= 200;
+}
 } // namespace
 
 void transaction_timers::arm(actions& out, timer_id t, millis at) {
@@ -69,7 +92,9 @@ bool transaction_timers::fire(timer_id t, millis now) {
 
 client_invite_transaction::client_invite_transaction(message invite, transport_reliability r,
                                                      timer_config cfg)
-  : invite_(std::move(invite)), reliability_(r), cfg_(cfg) {}
+    : invite_(std::move(invite))
+    , reliability_(r)
+    , cfg_(cfg) {}
 
 actions client_invite_transaction::start(millis now) {
   actions out;
@@ -93,43 +118,44 @@ actions client_invite_transaction::on_response(const message& response, millis n
   actions out;
   const int status = response.status;
   switch (state_) {
-    case state::calling:
-    case state::proceeding:
-      if (status < 200) {
-        disarm(out, timer_id::A);
-        if (state_ == state::calling) disarm(out, timer_id::B);
-        provisional_seen_ = true;
-        state_ = state::proceeding;
-        out.push_back(deliver{response});
-      } else if (status < 300) {
-        disarm(out, timer_id::A);
-        disarm(out, timer_id::B);
-        disarm(out, timer_id::cancel_guard);
-        final_status_ = status;
-        state_ = state::accepted;
-        out.push_back(deliver{response});
-        arm(out, timer_id::M, now + sixty_four_t1(cfg_));
-      } else {
-        disarm(out, timer_id::A);
-        disarm(out, timer_id::B);
-        disarm(out, timer_id::cancel_guard);
-        final_status_ = status;
-        ack_ = make_ack_for_failure(invite_, response);
-        out.push_back(send_message{*ack_});
-        out.push_back(deliver{response});
-        if (reliability_ == transport_reliability::reliable) return terminate(std::move(out), termination::completed);
-        state_ = state::completed;
-        arm(out, timer_id::D, now + cfg_.timer_d);
-      }
-      break;
-    case state::completed:
-      if (status >= 300 && ack_) out.push_back(send_message{*ack_});
-      break;
-    case state::accepted:
-      if (status >= 200 && status < 300) out.push_back(deliver{response});
-      break;
-    case state::terminated:
-      break;
+  case state::calling:
+  case state::proceeding:
+    if (status < 200) {
+      disarm(out, timer_id::A);
+      if (state_ == state::calling) disarm(out, timer_id::B);
+      provisional_seen_ = true;
+      state_ = state::proceeding;
+      out.push_back(deliver{response});
+    } else if (status < 300) {
+      disarm(out, timer_id::A);
+      disarm(out, timer_id::B);
+      disarm(out, timer_id::cancel_guard);
+      final_status_ = status;
+      state_ = state::accepted;
+      out.push_back(deliver{response});
+      arm(out, timer_id::M, now + sixty_four_t1(cfg_));
+    } else {
+      disarm(out, timer_id::A);
+      disarm(out, timer_id::B);
+      disarm(out, timer_id::cancel_guard);
+      final_status_ = status;
+      ack_ = make_ack_for_failure(invite_, response);
+      out.push_back(send_message{*ack_});
+      out.push_back(deliver{response});
+      if (reliability_ == transport_reliability::reliable)
+        return terminate(std::move(out), termination::completed);
+      state_ = state::completed;
+      arm(out, timer_id::D, now + cfg_.timer_d);
+    }
+    break;
+  case state::completed:
+    if (status >= 300 && ack_) out.push_back(send_message{*ack_});
+    break;
+  case state::accepted:
+    if (status >= 200 && status < 300) out.push_back(deliver{response});
+    break;
+  case state::terminated:
+    break;
   }
   return out;
 }
@@ -138,22 +164,22 @@ actions client_invite_transaction::on_timer(timer_id t, millis now) {
   actions out;
   if (!fire(t, now)) return out;
   switch (t) {
-    case timer_id::A:
-      if (state_ != state::calling) break;
-      out.push_back(send_message{invite_});
-      a_interval_ *= 2;
-      arm(out, timer_id::A, now + a_interval_);
-      break;
-    case timer_id::B:
-    case timer_id::cancel_guard:
-      if (state_ == state::calling || state_ == state::proceeding)
-        return terminate(std::move(out), termination::timeout);
-      break;
-    case timer_id::D:
-    case timer_id::M:
-      return terminate(std::move(out), termination::completed);
-    default:
-      break;
+  case timer_id::A:
+    if (state_ != state::calling) break;
+    out.push_back(send_message{invite_});
+    a_interval_ *= 2;
+    arm(out, timer_id::A, now + a_interval_);
+    break;
+  case timer_id::B:
+  case timer_id::cancel_guard:
+    if (state_ == state::calling || state_ == state::proceeding)
+      return terminate(std::move(out), termination::timeout);
+    break;
+  case timer_id::D:
+  case timer_id::M:
+    return terminate(std::move(out), termination::completed);
+  default:
+    break;
   }
   return out;
 }
@@ -175,7 +201,9 @@ actions client_invite_transaction::on_cancel_sent(millis now) {
 client_non_invite_transaction::client_non_invite_transaction(message request,
                                                              transport_reliability r,
                                                              timer_config cfg)
-  : request_(std::move(request)), reliability_(r), cfg_(cfg) {}
+    : request_(std::move(request))
+    , reliability_(r)
+    , cfg_(cfg) {}
 
 actions client_non_invite_transaction::start(millis now) {
   actions out;
@@ -217,21 +245,21 @@ actions client_non_invite_transaction::on_timer(timer_id t, millis now) {
   actions out;
   if (!fire(t, now)) return out;
   switch (t) {
-    case timer_id::E:
-      if (state_ == state::trying || state_ == state::proceeding) {
-        out.push_back(send_message{request_});
-        e_interval_ = state_ == state::trying ? std::min(2 * e_interval_, cfg_.t2) : cfg_.t2;
-        arm(out, timer_id::E, now + e_interval_);
-      }
-      break;
-    case timer_id::F:
-      if (state_ == state::trying || state_ == state::proceeding)
-        return terminate(std::move(out), termination::timeout);
-      break;
-    case timer_id::K:
-      return terminate(std::move(out), termination::completed);
-    default:
-      break;
+  case timer_id::E:
+    if (state_ == state::trying || state_ == state::proceeding) {
+      out.push_back(send_message{request_});
+      e_interval_ = state_ == state::trying ? std::min(2 * e_interval_, cfg_.t2) : cfg_.t2;
+      arm(out, timer_id::E, now + e_interval_);
+    }
+    break;
+  case timer_id::F:
+    if (state_ == state::trying || state_ == state::proceeding)
+      return terminate(std::move(out), termination::timeout);
+    break;
+  case timer_id::K:
+    return terminate(std::move(out), termination::completed);
+  default:
+    break;
   }
   return out;
 }
@@ -245,7 +273,9 @@ actions client_non_invite_transaction::on_transport_error(millis) {
 
 server_invite_transaction::server_invite_transaction(message invite, transport_reliability r,
                                                      timer_config cfg)
-  : invite_(std::move(invite)), reliability_(r), cfg_(cfg) {}
+    : invite_(std::move(invite))
+    , reliability_(r)
+    , cfg_(cfg) {}
 
 actions server_invite_transaction::start(millis) {
   actions out;
@@ -314,24 +344,24 @@ actions server_invite_transaction::on_timer(timer_id t, millis now) {
   actions out;
   if (!fire(t, now)) return out;
   switch (t) {
-    case timer_id::G:
-    case timer_id::two_xx:
-      if ((state_ == state::completed && t == timer_id::G) ||
-          (state_ == state::accepted && t == timer_id::two_xx && !acked_)) {
-        out.push_back(send_message{*last_response_});
-        g_interval_ = std::min(2 * g_interval_, cfg_.t2);
-        arm(out, t, now + g_interval_);
-      }
-      break;
-    case timer_id::H:
-      if (state_ == state::completed) return terminate(std::move(out), termination::timeout);
-      break;
-    case timer_id::I:
-      return terminate(std::move(out), termination::completed);
-    case timer_id::L:
-      return terminate(std::move(out), acked_ ? termination::completed : termination::timeout);
-    default:
-      break;
+  case timer_id::G:
+  case timer_id::two_xx:
+    if ((state_ == state::completed && t == timer_id::G) ||
+        (state_ == state::accepted && t == timer_id::two_xx && !acked_)) {
+      out.push_back(send_message{*last_response_});
+      g_interval_ = std::min(2 * g_interval_, cfg_.t2);
+      arm(out, t, now + g_interval_);
+    }
+    break;
+  case timer_id::H:
+    if (state_ == state::completed) return terminate(std::move(out), termination::timeout);
+    break;
+  case timer_id::I:
+    return terminate(std::move(out), termination::completed);
+  case timer_id::L:
+    return terminate(std::move(out), acked_ ? termination::completed : termination::timeout);
+  default:
+    break;
   }
   return out;
 }
@@ -359,9 +389,13 @@ actions server_invite_transaction::on_transport_error(millis) {
 server_non_invite_transaction::server_non_invite_transaction(message request,
                                                              transport_reliability r,
                                                              timer_config cfg)
-  : request_(std::move(request)), reliability_(r), cfg_(cfg) {}
+    : request_(std::move(request))
+    , reliability_(r)
+    , cfg_(cfg) {}
 
-actions server_non_invite_transaction::start(millis) { return {deliver{request_}}; }
+actions server_non_invite_transaction::start(millis) {
+  return {deliver{request_}};
+}
 
 actions server_non_invite_transaction::terminate(actions out, termination why) {
   disarm_all(out);
@@ -425,8 +459,8 @@ result<transaction_key> server_key(const message& request) {
   auto cs = request.cseq();
   auto id = request.call_id();
   if (!from || !cs || !id) return error{errc::missing_header, "cannot key an RFC 2543 request"};
-  return transaction_key{"2543:" + request.request_uri.to_string() + "|" + from->tag() + "|" +
-                             *id + "|" + std::to_string(cs->number) + "|" + v->to_string(),
+  return transaction_key{"2543:" + request.request_uri.to_string() + "|" + from->tag() + "|" + *id +
+                             "|" + std::to_string(cs->number) + "|" + v->to_string(),
                          v->sent_by(), method};
 }
 

@@ -51,10 +51,19 @@ enum class termination {
 };
 const char* to_string(termination t) noexcept;
 
-struct send_message { message msg; };
-struct start_timer { timer_id timer; millis at; };
-struct stop_timer { timer_id timer; };
-struct deliver { message msg; };
+struct send_message {
+  message msg;
+};
+struct start_timer {
+  timer_id timer;
+  millis at;
+};
+struct stop_timer {
+  timer_id timer;
+};
+struct deliver {
+  message msg;
+};
 struct terminated {
   termination reason = termination::completed;
   int final_status = 0;          ///< last final response sent or received (0 = none)

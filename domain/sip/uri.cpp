@@ -42,50 +42,74 @@ std::string to_string(const params& ps) {
 
 namespace {
 
-error uri_error(std::string msg) { return error{errc::bad_uri, std::move(msg)}; }
+error uri_error(std::string msg) {
+  return error{errc::bad_uri, std::move(msg)};
+}
 
 bool is_user_char(char c) noexcept {
   if (is_unreserved(c) || c == '%') return true;
   switch (c) {
-    case '&': case '=': case '+': case '$': case ',': case ';': case '?': case '/':
-      return true;
-    default:
-      return false;
+  case '&':
+  case '=':
+  case '+':
+  case '$':
+  case ',':
+  case ';':
+  case '?':
+  case '/':
+    return true;
+  default:
+    return false;
   }
 }
 
 bool is_password_char(char c) noexcept {
   if (is_unreserved(c) || c == '%') return true;
   switch (c) {
-    case '&': case '=': case '+': case '$': case ',':
-      return true;
-    default:
-      return false;
+  case '&':
+  case '=':
+  case '+':
+  case '$':
+  case ',':
+    return true;
+  default:
+    return false;
   }
 }
 
 bool is_param_char(char c) noexcept {
   if (is_unreserved(c) || c == '%') return true;
   switch (c) {
-    case '[': case ']': case '/': case ':': case '&': case '+': case '$':
-      return true;
-    default:
-      return false;
+  case '[':
+  case ']':
+  case '/':
+  case ':':
+  case '&':
+  case '+':
+  case '$':
+    return true;
+  default:
+    return false;
   }
 }
 
 bool is_hvalue_char(char c) noexcept {
   if (is_unreserved(c) || c == '%') return true;
   switch (c) {
-    case '[': case ']': case '/': case '?': case ':': case '+': case '$':
-      return true;
-    default:
-      return false;
+  case '[':
+  case ']':
+  case '/':
+  case '?':
+  case ':':
+  case '+':
+  case '$':
+    return true;
+  default:
+    return false;
   }
 }
 
-template <class Pred>
-bool all_of(std::string_view s, Pred p) {
+template <class Pred> bool all_of(std::string_view s, Pred p) {
   return std::all_of(s.begin(), s.end(), p);
 }
 
@@ -205,8 +229,8 @@ result<uri> parse_sip_uri(uri u, std::string_view rest, bool in_request_line) {
       if (eq == std::string_view::npos || eq == 0) return uri_error("bad URI header");
       const auto name = h.substr(0, eq);
       const auto value = h.substr(eq + 1);
-      if (!all_of(name, is_hvalue_char) || !all_of(value, is_hvalue_char) ||
-          !valid_escapes(name) || !valid_escapes(value))
+      if (!all_of(name, is_hvalue_char) || !all_of(value, is_hvalue_char) || !valid_escapes(name) ||
+          !valid_escapes(value))
         return uri_error("bad URI header '" + std::string(h) + "'");
       u.headers.emplace_back(std::string(name), std::string(value));
       i = amp + 1;
@@ -265,12 +289,18 @@ result<uri> parse_uri(std::string_view s, bool in_request_line) {
 std::string uri::to_string() const {
   std::string out;
   switch (scheme) {
-    case uri_scheme::sip: out = "sip:"; break;
-    case uri_scheme::sips: out = "sips:"; break;
-    case uri_scheme::tel: out = "tel:"; break;
-    case uri_scheme::other:
-      out = other_scheme + ":" + opaque;
-      return out;
+  case uri_scheme::sip:
+    out = "sip:";
+    break;
+  case uri_scheme::sips:
+    out = "sips:";
+    break;
+  case uri_scheme::tel:
+    out = "tel:";
+    break;
+  case uri_scheme::other:
+    out = other_scheme + ":" + opaque;
+    return out;
   }
   if (scheme == uri_scheme::tel) {
     out += user;
@@ -310,7 +340,9 @@ std::optional<std::string> uri::param(std::string_view name) const {
   return std::nullopt;
 }
 
-std::string uri::user_unescaped() const { return unescape(user).value_or(user); }
+std::string uri::user_unescaped() const {
+  return unescape(user).value_or(user);
+}
 
 std::string uri::dial_string() const {
   std::string out;
@@ -324,7 +356,8 @@ result<params> parse_header_params(std::string_view s) {
   s = trim(s);
   std::size_t i = 0;
   auto skip_ws = [&] {
-    while (i < s.size() && is_wsp(s[i])) ++i;
+    while (i < s.size() && is_wsp(s[i]))
+      ++i;
   };
   while (i < s.size()) {
     skip_ws();
@@ -333,7 +366,8 @@ result<params> parse_header_params(std::string_view s) {
     ++i;
     skip_ws();
     const auto name_start = i;
-    while (i < s.size() && is_token_char(s[i])) ++i;
+    while (i < s.size() && is_token_char(s[i]))
+      ++i;
     if (i == name_start) return error{errc::bad_header, "empty parameter name"};
     param p{std::string(s.substr(name_start, i - name_start)), std::nullopt};
     skip_ws();

@@ -35,14 +35,14 @@ enum class uri_scheme { sip, sips, tel, other };
 
 struct uri {
   uri_scheme scheme = uri_scheme::sip;
-  std::string other_scheme;               ///< the scheme's name when scheme == other
-  std::string user;                       ///< raw userinfo user (escapes kept); tel: the number
+  std::string other_scheme; ///< the scheme's name when scheme == other
+  std::string user;         ///< raw userinfo user (escapes kept); tel: the number
   std::optional<std::string> password;
-  std::string host;                       ///< hostname, IPv4, or "[IPv6]"
+  std::string host; ///< hostname, IPv4, or "[IPv6]"
   std::optional<std::uint16_t> port;
   sip::params params;
   std::vector<std::pair<std::string, std::string>> headers; ///< ?a=b&c=d, raw
-  std::string opaque;                     ///< everything after "scheme:" for other schemes
+  std::string opaque; ///< everything after "scheme:" for other schemes
 
   bool is_sip() const noexcept { return scheme == uri_scheme::sip || scheme == uri_scheme::sips; }
   std::string to_string() const;

@@ -27,9 +27,11 @@ void exercise(const message& m) {
   (void)m.max_forwards();
   (void)server_key(m);
   for (const char* h : {"WWW-Authenticate", "Proxy-Authenticate"})
-    for (const auto& v : m.header_values(h)) (void)parse_challenge(v);
+    for (const auto& v : m.header_values(h))
+      (void)parse_challenge(v);
   for (const char* h : {"Authorization", "Proxy-Authorization"})
-    for (const auto& v : m.header_values(h)) (void)parse_authorization(v);
+    for (const auto& v : m.header_values(h))
+      (void)parse_authorization(v);
   if (m.is_request()) {
     const auto r = make_response(m, 200, "fuzz");
     check(parse_message(r.to_string()).ok());

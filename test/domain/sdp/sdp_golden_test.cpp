@@ -55,7 +55,8 @@ std::string to_lf(const std::string& crlf) {
 
 srtp_key key_from(std::uint8_t first) {
   srtp_key k{};
-  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(first + i);
+  for (std::size_t i = 0; i < k.size(); ++i)
+    k[i] = static_cast<std::uint8_t>(first + i);
   return k;
 }
 
@@ -96,7 +97,8 @@ golden load(const std::filesystem::path& p) {
 
 void save(const std::filesystem::path& p, const golden& g) {
   std::ofstream out(p, std::ios::binary);
-  for (const auto& h : g.header) out << h << "\n";
+  for (const auto& h : g.header)
+    out << h << "\n";
   for (std::size_t i = 0; i < g.sections.size(); ++i) {
     if (i) out << "----\n";
     out << g.sections[i];
@@ -110,10 +112,14 @@ capabilities caps_from(const golden& g) {
     std::istringstream s(it->second);
     std::string name;
     while (s >> name) {
-      if (name == "PCMU") caps.codecs.push_back(pcmu());
-      else if (name == "PCMA") caps.codecs.push_back(pcma());
-      else if (name == "opus") caps.codecs.push_back(opus());
-      else FAIL("unknown codec in header: " << name);
+      if (name == "PCMU")
+        caps.codecs.push_back(pcmu());
+      else if (name == "PCMA")
+        caps.codecs.push_back(pcma());
+      else if (name == "opus")
+        caps.codecs.push_back(opus());
+      else
+        FAIL("unknown codec in header: " << name);
     }
   }
   return caps;
@@ -138,7 +144,8 @@ TEST_CASE("sdp golden files: offers, answers and answer processing") {
     CAPTURE(f.filename().string());
     REQUIRE(g.sections.size() >= 2);
     const auto mode = g.params.count("mode") ? g.params["mode"] : std::string("answer");
-    const auto policy = parse_srtp_policy(g.params.count("policy") ? g.params["policy"] : "optional");
+    const auto policy =
+        parse_srtp_policy(g.params.count("policy") ? g.params["policy"] : "optional");
     REQUIRE(policy);
     const auto caps = caps_from(g);
     std::vector<std::string> actual;

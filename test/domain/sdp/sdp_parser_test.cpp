@@ -8,26 +8,26 @@
 using namespace gobi::sdp;
 
 namespace {
-const std::string offer_text =
-    "v=0\r\n"
-    "o=alice 2890844526 2890844527 IN IP4 host.example.com\r\n"
-    "s=Talk\r\n"
-    "i=A session\r\n"
-    "c=IN IP4 192.0.2.5\r\n"
-    "b=AS:64\r\n"
-    "t=0 0\r\n"
-    "a=tool:x\r\n"
-    "m=audio 49170 RTP/AVP 0 8 96 101\r\n"
-    "a=rtpmap:96 opus/48000/2\r\n"
-    "a=rtpmap:101 telephone-event/8000\r\n"
-    "a=fmtp:101 0-16\r\n"
-    "a=ptime:20.0\r\n"
-    "a=rtcp:49175\r\n"
-    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e|2^20 KDR=1\r\n"
-    "a=sendonly\r\n"
-    "m=video 51372 RTP/AVP 31\r\n"
-    "c=IN IP6 2001:db8::1\r\n"
-    "a=rtpmap:31 H261/90000\r\n";
+const std::string offer_text = "v=0\r\n"
+                               "o=alice 2890844526 2890844527 IN IP4 host.example.com\r\n"
+                               "s=Talk\r\n"
+                               "i=A session\r\n"
+                               "c=IN IP4 192.0.2.5\r\n"
+                               "b=AS:64\r\n"
+                               "t=0 0\r\n"
+                               "a=tool:x\r\n"
+                               "m=audio 49170 RTP/AVP 0 8 96 101\r\n"
+                               "a=rtpmap:96 opus/48000/2\r\n"
+                               "a=rtpmap:101 telephone-event/8000\r\n"
+                               "a=fmtp:101 0-16\r\n"
+                               "a=ptime:20.0\r\n"
+                               "a=rtcp:49175\r\n"
+                               "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                               "inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e|2^20 KDR=1\r\n"
+                               "a=sendonly\r\n"
+                               "m=video 51372 RTP/AVP 31\r\n"
+                               "c=IN IP6 2001:db8::1\r\n"
+                               "a=rtpmap:31 H261/90000\r\n";
 } // namespace
 
 TEST_CASE("sdp parser: fields, typed helpers, round trip") {
@@ -66,9 +66,9 @@ TEST_CASE("sdp parser: errors carry line numbers and 400") {
       {"", 0},
       {"o=a 1 1 IN IP4 h\r\n", 1},
       {"v=1\r\n", 1},
-      {"v=0\r\ns=x\r\n", 0},                                    // no o=
-      {"v=0\r\no=a 1 1 IN IP4\r\ns=x\r\n", 2},                   // 5 fields
-      {"v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\nc=IN IP4\r\n", 4},       // short c=
+      {"v=0\r\ns=x\r\n", 0},                                 // no o=
+      {"v=0\r\no=a 1 1 IN IP4\r\ns=x\r\n", 2},               // 5 fields
+      {"v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\nc=IN IP4\r\n", 4}, // short c=
       {"v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\nm=audio 70000 RTP/AVP 0\r\n", 4},
       {"v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\nm=audio 5 RTP/AVP\r\n", 4},
       {"v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\nx=unknown\r\n", 4},
@@ -92,7 +92,8 @@ TEST_CASE("sdp parser: errors carry line numbers and 400") {
 
 TEST_CASE("sdp parser: limits are errors, long values are kept whole") {
   std::string many = "v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\n";
-  for (int i = 0; i < 40; ++i) many += "m=audio " + std::to_string(1000 + i) + " RTP/AVP 0\r\n";
+  for (int i = 0; i < 40; ++i)
+    many += "m=audio " + std::to_string(1000 + i) + " RTP/AVP 0\r\n";
   CHECK(parse(many).error().message.find("m= lines") != std::string::npos);
   const std::string long_value(20000, 'z');
   const auto big = parse("v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\na=x-long:" + long_value + "\r\n");
@@ -100,7 +101,8 @@ TEST_CASE("sdp parser: limits are errors, long values are kept whole") {
   CHECK(big->attributes[0].value->size() == long_value.size());
   parse_limits small;
   small.max_bytes = 100;
-  CHECK_FALSE(parse("v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\na=x-long:" + long_value + "\r\n", small).ok());
+  CHECK_FALSE(
+      parse("v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\na=x-long:" + long_value + "\r\n", small).ok());
 }
 
 TEST_CASE("sdp parser: random bytes and mutations never crash") {
@@ -108,7 +110,8 @@ TEST_CASE("sdp parser: random bytes and mutations never crash") {
   for (int round = 0; round < 3000; ++round) {
     std::string s = offer_text;
     const int edits = 1 + static_cast<int>(rng() % 8);
-    for (int e = 0; e < edits; ++e) s[rng() % s.size()] = static_cast<char>(rng() % 256);
+    for (int e = 0; e < edits; ++e)
+      s[rng() % s.size()] = static_cast<char>(rng() % 256);
     if (round % 3 == 0) s = s.substr(0, rng() % s.size());
     const auto p = parse(s);
     if (!p) continue;
@@ -120,7 +123,8 @@ TEST_CASE("sdp parser: random bytes and mutations never crash") {
 
 TEST_CASE("sdp keys: base64 of 30 bytes") {
   srtp_key k{};
-  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < k.size(); ++i)
+    k[i] = static_cast<std::uint8_t>(i * 7);
   const auto b64 = encode_key(k);
   CHECK(b64.size() == 40);
   CHECK(decode_key(b64) == k);

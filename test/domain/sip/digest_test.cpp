@@ -20,7 +20,8 @@ TEST_CASE("sip md5: RFC 1321 test suite") {
   // streaming in odd pieces gives the same digest
   md5 h;
   const std::string text = "The quick brown fox jumps over the lazy dog, many times over.";
-  for (std::size_t i = 0; i < text.size(); i += 7) h.update(std::string_view(text).substr(i, 7));
+  for (std::size_t i = 0; i < text.size(); i += 7)
+    h.update(std::string_view(text).substr(i, 7));
   CHECK(h.finish() == md5::digest(text));
 }
 
@@ -42,9 +43,9 @@ TEST_CASE("sip digest: RFC 7616 example, MD5 and SHA-256") {
     const char* alg;
     const char* response;
   };
-  for (const auto& r : {row{"MD5", "8ca523f5e9506fed4657c9700eebdbec"},
-                        row{"SHA-256",
-                            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"}}) {
+  for (const auto& r :
+       {row{"MD5", "8ca523f5e9506fed4657c9700eebdbec"},
+        row{"SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"}}) {
     CAPTURE(r.alg);
     auto c = parse_challenge(challenge_text(r.alg));
     REQUIRE(c.ok());
@@ -62,9 +63,12 @@ TEST_CASE("sip digest: RFC 7616 example, MD5 and SHA-256") {
     REQUIRE(a.ok());
     CHECK(a->response == r.response);
     CHECK(verify_authorization(*a, "Mufasa", "Circle of Life", "http-auth@example.org", "GET"));
-    CHECK_FALSE(verify_authorization(*a, "Mufasa", "Circle of life", "http-auth@example.org", "GET"));
-    CHECK_FALSE(verify_authorization(*a, "Mufasa", "Circle of Life", "http-auth@example.org", "PUT"));
-    CHECK_FALSE(verify_authorization(*a, "Simba", "Circle of Life", "http-auth@example.org", "GET"));
+    CHECK_FALSE(
+        verify_authorization(*a, "Mufasa", "Circle of life", "http-auth@example.org", "GET"));
+    CHECK_FALSE(
+        verify_authorization(*a, "Mufasa", "Circle of Life", "http-auth@example.org", "PUT"));
+    CHECK_FALSE(
+        verify_authorization(*a, "Simba", "Circle of Life", "http-auth@example.org", "GET"));
   }
 }
 
@@ -134,7 +138,8 @@ TEST_CASE("sip digest: server challenge and stateless nonces") {
                       "\", opaque=\"op\", algorithm=SHA-256, qop=\"auth\"");
   const auto round = parse_challenge(header);
   REQUIRE(round.ok());
-  const auto auth = make_authorization(*round, {"alice", "pw"}, {"REGISTER", "sip:gobi", "", "c1", 1});
+  const auto auth =
+      make_authorization(*round, {"alice", "pw"}, {"REGISTER", "sip:gobi", "", "c1", 1});
   const auto a = parse_authorization(auth);
   REQUIRE(a.ok());
   CHECK(check_nonce(secret, a->nonce, 1010, 300) == nonce_check::valid);

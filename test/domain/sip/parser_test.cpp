@@ -29,17 +29,17 @@ std::string crlf(std::string_view lf_text) {
   return out;
 }
 
-const std::string options_msg = crlf(
-    "OPTIONS sip:+15551234567@gobi.example.com;user=phone SIP/2.0\n"
-    "Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK776asdhds;rport\n"
-    "Max-Forwards: 70\n"
-    "To: <sip:+15551234567@gobi.example.com>\n"
-    "From: \"Alice\" <sip:alice@example.com>;tag=1928301774\n"
-    "Call-ID: a84b4c76e66710@pc33.example.com\n"
-    "CSeq: 63104 OPTIONS\n"
-    "Contact: <sip:alice@192.0.2.1:5062>\n"
-    "Content-Length: 0\n"
-    "\n");
+const std::string options_msg =
+    crlf("OPTIONS sip:+15551234567@gobi.example.com;user=phone SIP/2.0\n"
+         "Via: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK776asdhds;rport\n"
+         "Max-Forwards: 70\n"
+         "To: <sip:+15551234567@gobi.example.com>\n"
+         "From: \"Alice\" <sip:alice@example.com>;tag=1928301774\n"
+         "Call-ID: a84b4c76e66710@pc33.example.com\n"
+         "CSeq: 63104 OPTIONS\n"
+         "Contact: <sip:alice@192.0.2.1:5062>\n"
+         "Content-Length: 0\n"
+         "\n");
 
 } // namespace
 
@@ -253,7 +253,8 @@ TEST_CASE("sip parser: limits are errors, never truncation") {
 
   auto many = options_msg;
   std::string extra;
-  for (int i = 0; i < 300; ++i) extra += "X-H" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 300; ++i)
+    extra += "X-H" + std::to_string(i) + ": v\r\n";
   many.insert(many.find("Content-Length"), extra);
   auto t = parse_message(many);
   REQUIRE_FALSE(t.ok());
@@ -272,7 +273,8 @@ TEST_CASE("sip parser: garbage and random bytes never crash and are dropped") {
   std::uniform_int_distribution<int> byte(0, 255);
   for (int round = 0; round < 2000; ++round) {
     std::string bytes(static_cast<std::size_t>(rng() % 600), '\0');
-    for (auto& c : bytes) c = static_cast<char>(byte(rng));
+    for (auto& c : bytes)
+      c = static_cast<char>(byte(rng));
     if (round % 2 == 0) bytes = options_msg.substr(0, rng() % options_msg.size()) + bytes;
     auto r = parse_message(bytes);
     if (!r) CHECK(r.error().error.code != errc::ok);
@@ -304,7 +306,8 @@ TEST_CASE("sip stream framer: boundaries, keep-alives, split reads") {
     fr.append(std::string_view(&c, 1));
     for (auto f = fr.next(); f.what != stream_framer::kind::need_more; f = fr.next()) {
       seen.push_back(f.what);
-      if (f.what == stream_framer::kind::message) CHECK(parse_message(f.bytes, framing::stream).ok());
+      if (f.what == stream_framer::kind::message)
+        CHECK(parse_message(f.bytes, framing::stream).ok());
     }
   }
   CHECK(seen == std::vector<stream_framer::kind>{stream_framer::kind::message,

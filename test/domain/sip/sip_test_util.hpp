@@ -53,7 +53,8 @@ inline std::string expand_rfc4475(const std::string& text) {
       const int count = std::stoi(joined.substr(i + 14, gt - i - 14));
       const auto end = joined.find("</repeat>", gt);
       const auto piece = joined.substr(gt + 1, end - gt - 1);
-      for (int k = 0; k < count; ++k) out += piece;
+      for (int k = 0; k < count; ++k)
+        out += piece;
       i = end + 9;
     } else if (joined.compare(i, 5, "<hex>") == 0) {
       const auto end = joined.find("</hex>", i);

@@ -23,10 +23,14 @@ struct timeline {
 
   void apply(const actions& as, millis now) {
     for (const auto& a : as) {
-      if (const auto* s = std::get_if<send_message>(&a)) sent.emplace_back(now, s->msg);
-      else if (const auto* st = std::get_if<start_timer>(&a)) timers[st->timer] = st->at;
-      else if (const auto* sp = std::get_if<stop_timer>(&a)) timers.erase(sp->timer);
-      else if (const auto* d = std::get_if<deliver>(&a)) delivered.push_back(d->msg);
+      if (const auto* s = std::get_if<send_message>(&a))
+        sent.emplace_back(now, s->msg);
+      else if (const auto* st = std::get_if<start_timer>(&a))
+        timers[st->timer] = st->at;
+      else if (const auto* sp = std::get_if<stop_timer>(&a))
+        timers.erase(sp->timer);
+      else if (const auto* d = std::get_if<deliver>(&a))
+        delivered.push_back(d->msg);
       else if (const auto* t = std::get_if<terminated>(&a)) {
         ended = *t;
         ended_at = now;
@@ -35,8 +39,7 @@ struct timeline {
   }
 
   /// Fires due timers in time order up to `until`.
-  template <class Machine>
-  void run_until(Machine& m, millis until) {
+  template <class Machine> void run_until(Machine& m, millis until) {
     while (!ended && !timers.empty()) {
       auto next = timers.begin();
       for (auto it = timers.begin(); it != timers.end(); ++it)
@@ -201,9 +204,9 @@ TEST_CASE("sip transaction: client non-INVITE, Timer E caps at T2, F times out, 
   timeline tl;
   tl.apply(tx.start(0ms), 0ms);
   tl.run_until(tx, 40000ms);
-  CHECK(tl.send_times("OPTIONS") ==
-        std::vector<millis>{0ms, 500ms, 1500ms, 3500ms, 7500ms, 11500ms, 15500ms, 19500ms,
-                            23500ms, 27500ms, 31500ms});
+  CHECK(tl.send_times("OPTIONS") == std::vector<millis>{0ms, 500ms, 1500ms, 3500ms, 7500ms, 11500ms,
+                                                        15500ms, 19500ms, 23500ms, 27500ms,
+                                                        31500ms});
   REQUIRE(tl.ended);
   CHECK(tl.ended->reason == termination::timeout);
   CHECK(tl.ended_at == 32000ms);
@@ -353,7 +356,7 @@ TEST_CASE("sip transaction: stale timers are ignored") {
   client_invite_transaction tx(invite_request(), transport_reliability::unreliable);
   timeline tl;
   tl.apply(tx.start(0ms), 0ms);
-  CHECK(tx.on_timer(timer_id::A, 100ms).empty());   // not due yet
+  CHECK(tx.on_timer(timer_id::A, 100ms).empty());    // not due yet
   CHECK(tx.on_timer(timer_id::D, 100000ms).empty()); // never started
   tl.apply(tx.on_response(response_to(tx.request(), 180), 200ms), 200ms);
   CHECK(tx.on_timer(timer_id::A, 500ms).empty()); // stopped by the 180
@@ -410,7 +413,8 @@ TEST_CASE("sip dialog: UAC dialog from 180 and 200, BYE and ACK through the rout
         std::vector<std::string>{"<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"});
   CHECK(ack.to()->tag() == "remote1");
 
-  const auto reinvite = d->make_request("INVITE", *parse_via("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKr2"));
+  const auto reinvite =
+      d->make_request("INVITE", *parse_via("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKr2"));
   CHECK(reinvite.cseq()->number == 2);
   CHECK(reinvite.header("Contact") != nullptr);
   const auto bye = d->make_request("BYE", *parse_via("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKb3"));
