@@ -29,5 +29,6 @@ struct timer_config;
 struct dialog_id;
 class dialog;
 struct call_verdict;
+struct destination;
 
 } // namespace gobi::sip
