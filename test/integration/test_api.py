@@ -224,20 +224,32 @@ class Background:
     def __init__(self, fn):
         self.sent = threading.Event()
         self.result = None
+        self.error = None
         self.thread = threading.Thread(target=self._run, args=(fn,))
         self.thread.start()
 
     def _run(self, fn):
         try:
             self.result = fn(self.sent)
-        except Exception as e:  # noqa: BLE001
-            self.result = e
+        except Exception as e:  # noqa: BLE001 - raised again by join()
+            self.error = e
+            self.sent.set()
 
     def join(self, timeout_s):
+        """fn's result (its exception is raised here); HarnessError after `timeout_s`."""
         self.thread.join(timeout_s)
         if self.thread.is_alive():
             raise HarnessError(f"no answer within {timeout_s} s")
+        if self.error is not None:
+            raise self.error
         return self.result
+
+
+def iso_seconds(s):
+    """Seconds since the epoch of an ISO 8601 UTC time like 2026-01-02T03:04:05.678Z."""
+    base, _, frac = s.rstrip("Z").partition(".")
+    t = time.strptime(base, "%Y-%m-%dT%H:%M:%S")
+    return calendar.timegm(t) + (float("0." + frac) if frac else 0.0)
 
 
 def b64url(data):
@@ -452,8 +464,10 @@ class AuthTest(GobidCase):
         self.assertEqual(user["name"], "New User")
         self.assertEqual(user["tenantName"], "Acme")
         self.assertTrue(user["id"] and user["tenantId"])
-        self.assertNotIn("password", json.dumps(r.json).lower().replace('"password"', ""))
-        self.assertNotIn("passwordHash", user)
+        # Neither the password nor its hash ever leaves gobid.
+        self.assertFalse([k for k in user if "password" in k.lower()], user)
+        self.assertNotIn(b"long enough pw", r.body)
+        self.assertNotIn(b"argon2", r.body)
         me = self.ok("GET", "/auth/me", token=r.json["token"])
         self.assertEqual(me["user"]["id"], user["id"])
         self.assertEqual(me["user"]["tenantId"], user["tenantId"])
@@ -782,13 +796,6 @@ class AgentsTest(GobidCase):
         times = [iso_seconds(by_prompt[p]["changedAt"]) for p in ("P1", "P2", "P3")]
         self.assertEqual(times, sorted(times))
         self.assertError(self.api("GET", "/agents/agt_nope/prompt-history", token=acct.token), 404)
-
-
-def iso_seconds(s):
-    """Seconds since the epoch of an ISO 8601 UTC time like 2026-01-02T03:04:05.678Z."""
-    base, _, frac = s.rstrip("Z").partition(".")
-    t = time.strptime(base, "%Y-%m-%dT%H:%M:%S")
-    return calendar.timegm(t) + (float("0." + frac) if frac else 0.0)
 
 
 class HeartbeatTimeoutTest(GobidCase):
@@ -1240,6 +1247,8 @@ class LeadListsTest(GobidCase):
             self.assertEqual(len(items), max(0, min(7, 25 - offset)))
             seen += [l["phoneNumber"] for l in items]
         self.assertEqual(seen, phones)
+        for p in seen:
+            self.assertRegex(p, E164)
         for q in ("limit=abc", "limit=-1", "offset=x", "limit=1000000"):
             with self.subTest(query=q):
                 r = self.api("GET", f"/lead-lists/{lst['id']}/leads?{q}", token=acct.token)
