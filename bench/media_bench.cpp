@@ -33,12 +33,15 @@ std::atomic<std::uint64_t> g_allocations{0};
 }
 void* operator new(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1))
-    return p;
+  if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc{};
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -51,7 +54,9 @@ double cpu_us() {
   return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
-std::size_t heap_in_use() { return mallinfo2().uordblks; }
+std::size_t heap_in_use() {
+  return mallinfo2().uordblks;
+}
 
 class counting_sink final : public byte_sink {
 public:
@@ -110,8 +115,7 @@ struct call {
 };
 
 void run(const char* label, const codec_params& codec, int calls, int seconds) {
-  if (calls <= 0)
-    return;
+  if (calls <= 0) return;
   const int ticks = seconds * 50;
   const auto peer = peer_stream(codec, ticks);
   const auto tts = speechish(static_cast<std::size_t>(seconds) * 16000);

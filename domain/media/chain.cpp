@@ -11,13 +11,18 @@ namespace gobi::media {
 std::string encoding_name(const codec_params& c) {
   std::string s;
   switch (c.kind) {
-    case codec_kind::pcmu: s = "PCMU"; break;
-    case codec_kind::pcma: s = "PCMA"; break;
-    case codec_kind::opus: s = "opus"; break;
+  case codec_kind::pcmu:
+    s = "PCMU";
+    break;
+  case codec_kind::pcma:
+    s = "PCMA";
+    break;
+  case codec_kind::opus:
+    s = "opus";
+    break;
   }
   s += "/" + std::to_string(c.clock_rate_hz);
-  if (c.channels > 1)
-    s += "/" + std::to_string(c.channels);
+  if (c.channels > 1) s += "/" + std::to_string(c.channels);
   return s;
 }
 
@@ -25,24 +30,25 @@ namespace {
 status check_codec(const codec_params& c) {
   const bool g711 = c.kind == codec_kind::pcmu || c.kind == codec_kind::pcma;
   if (g711 && c.clock_rate_hz != 8000)
-    return make_error(errc::invalid_argument, "G.711 runs at 8000 Hz, not " +
-                                                  std::to_string(c.clock_rate_hz));
+    return make_error(errc::invalid_argument,
+                      "G.711 runs at 8000 Hz, not " + std::to_string(c.clock_rate_hz));
   if (c.kind == codec_kind::opus && c.clock_rate_hz != 48000)
-    return make_error(errc::invalid_argument, "opus uses a 48000 Hz RTP clock, not " +
-                                                  std::to_string(c.clock_rate_hz));
+    return make_error(errc::invalid_argument,
+                      "opus uses a 48000 Hz RTP clock, not " + std::to_string(c.clock_rate_hz));
   if (c.payload_type > 127 || (c.telephone_event_pt && *c.telephone_event_pt > 127))
     return make_error(errc::invalid_argument, "payload type above 127");
   return unit;
 }
 
-g711::law law_of(codec_kind k) { return k == codec_kind::pcmu ? g711::law::mu : g711::law::a; }
+g711::law law_of(codec_kind k) {
+  return k == codec_kind::pcmu ? g711::law::mu : g711::law::a;
+}
 } // namespace
 
 // --- inbound -------------------------------------------------------------------------------
 
 result<std::unique_ptr<inbound_chain>> build_inbound_chain(const inbound_options& o) {
-  if (auto ok = check_codec(o.codec); !ok)
-    return std::move(ok).err();
+  if (auto ok = check_codec(o.codec); !ok) return std::move(ok).err();
   std::unique_ptr<inbound_chain> c{new inbound_chain};
   c->codec_ = o.codec;
   c->on_event_ = o.on_event;
@@ -52,20 +58,18 @@ result<std::unique_ptr<inbound_chain>> build_inbound_chain(const inbound_options
 
   // Last stage first: each constructor gets the stage it feeds.
   pcm_sink* next = &c->capture_.emplace(&c->out_, o.downstream);
-  if (o.vad_enabled)
-    next = &c->vad_.emplace(o.vad, &c->on_event_, next);
+  if (o.vad_enabled) next = &c->vad_.emplace(o.vad, &c->on_event_, next);
   if (o.codec.kind == codec_kind::opus) {
     // libopus decodes straight to 16 kHz: no resampler.
     opus_decoder dec{internal_rate_hz};
-    if (!dec.ok())
-      return make_error(errc::internal, "libopus refused a 16 kHz mono decoder");
+    if (!dec.ok()) return make_error(errc::internal, "libopus refused a 16 kHz mono decoder");
     c->decoder_ = std::make_unique<opus_decoder_stage>(std::move(dec), o.opus_fec,
                                                        o.jitter.conceal_limit, next);
   } else {
     auto& rs = c->resample_.emplace(8000, internal_rate_hz, o.resample_quality, next);
     if (!rs.ok())
-      return make_error(errc::invalid_argument, "speexdsp refused resampler quality " +
-                                                    std::to_string(o.resample_quality));
+      return make_error(errc::invalid_argument,
+                        "speexdsp refused resampler quality " + std::to_string(o.resample_quality));
     c->decoder_ = std::make_unique<g711_decoder_stage>(law_of(o.codec.kind), o.conceal_fade, &rs);
   }
   jitter_options jo = o.jitter;
@@ -101,8 +105,7 @@ rtp_error inbound_chain::push(std::span<const std::uint8_t> datagram, media_time
       stats_.reset();
       jitter_->reset();
       decoder_->reset();
-      if (dtmf_)
-        dtmf_->reset();
+      if (dtmf_) dtmf_->reset();
     }
     have_ssrc_ = true;
     ssrc_ = p.ssrc;
@@ -116,8 +119,7 @@ rtp_error inbound_chain::push(std::span<const std::uint8_t> datagram, media_time
 }
 
 void inbound_chain::emit(const dtmf_detector::digits& d) {
-  if (!on_event_)
-    return;
+  if (!on_event_) return;
   for (const auto& digit : d)
     on_event_(digit);
 }
@@ -125,8 +127,7 @@ void inbound_chain::emit(const dtmf_detector::digits& d) {
 const frame& inbound_chain::tick(media_time now) {
   jitter_->tick(now);
   decoder_->emit(now, sequence_++);
-  if (dtmf_)
-    emit(dtmf_->tick(now));
+  if (dtmf_) emit(dtmf_->tick(now));
   return out_;
 }
 
@@ -141,18 +142,17 @@ report_block inbound_chain::make_report_block(media_time now) noexcept {
 // --- outbound ------------------------------------------------------------------------------
 
 result<std::unique_ptr<outbound_chain>> build_outbound_chain(const outbound_options& o) {
-  if (auto ok = check_codec(o.codec); !ok)
-    return std::move(ok).err();
+  if (auto ok = check_codec(o.codec); !ok) return std::move(ok).err();
   std::unique_ptr<outbound_chain> c{new outbound_chain};
   c->codec_ = o.codec;
   c->on_event_ = o.on_event;
   c->units_per_frame_ = static_cast<std::uint32_t>(frame_samples_at(o.codec.clock_rate_hz));
-  const auto queue_samples =
-      std::max<std::size_t>(frame_samples, static_cast<std::size_t>(o.playout_queue.count()) *
-                                               internal_rate_hz / 1000);
+  const auto queue_samples = std::max<std::size_t>(
+      frame_samples, static_cast<std::size_t>(o.playout_queue.count()) * internal_rate_hz / 1000);
   c->queue_.assign(queue_samples, 0);
   if (o.codec.telephone_event_pt)
-    c->dtmf_.emplace(dtmf_sender::options{o.codec.clock_rate_hz, o.dtmf_volume, 3, 3});
+    c->dtmf_.emplace(dtmf_sender::options{o.codec.clock_rate_hz, o.dtmf_volume,
+                                          defaults::dtmf_end_repeats, defaults::dtmf_gap_ticks});
 
   // Last stage first.
   auto& sender = c->sender_.emplace("rtp(" + encoding_name(o.codec) + ")", o.ssrc,
@@ -164,19 +164,19 @@ result<std::unique_ptr<outbound_chain>> build_outbound_chain(const outbound_opti
     opus_encoder enc{s};
     if (!enc.ok())
       return make_error(errc::invalid_argument, "libopus refused the encoder settings");
-    c->encoder_ = std::make_unique<opus_encoder_stage>(std::move(enc), o.codec.payload_type, &sender);
+    c->encoder_ =
+        std::make_unique<opus_encoder_stage>(std::move(enc), o.codec.payload_type, &sender);
     next = c->encoder_.get();
   } else {
     c->encoder_ =
         std::make_unique<g711_encoder_stage>(law_of(o.codec.kind), o.codec.payload_type, &sender);
     auto& rs = c->resample_.emplace(internal_rate_hz, 8000, o.resample_quality, c->encoder_.get());
     if (!rs.ok())
-      return make_error(errc::invalid_argument, "speexdsp refused resampler quality " +
-                                                    std::to_string(o.resample_quality));
+      return make_error(errc::invalid_argument,
+                        "speexdsp refused resampler quality " + std::to_string(o.resample_quality));
     next = &rs;
   }
-  if (o.tap)
-    next = &c->tee_.emplace(o.tap, next);
+  if (o.tap) next = &c->tee_.emplace(o.tap, next);
   c->head_stage_ = next;
   return c;
 }
@@ -226,10 +226,8 @@ void outbound_chain::clear() {
   queued_ = 0;
   head_ = 0;
   played_ = 0;
-  if (dtmf_)
-    dtmf_->clear();
-  if (playing && on_event_)
-    on_event_(playback_finished{samples_to_ms(position), true});
+  if (dtmf_) dtmf_->clear();
+  if (playing && on_event_) on_event_(playback_finished{samples_to_ms(position), true});
 }
 
 bool outbound_chain::send_dtmf(char digit, std::chrono::milliseconds duration) {
@@ -265,8 +263,7 @@ std::span<const std::uint8_t> outbound_chain::tick(media_time now) {
     if (queued_ == 0) {
       const std::size_t position = played_;
       played_ = 0;
-      if (on_event_)
-        on_event_(playback_finished{samples_to_ms(position), false});
+      if (on_event_) on_event_(playback_finished{samples_to_ms(position), false});
     }
   }
   return sender_->last_packet();
@@ -279,8 +276,8 @@ sender_info outbound_chain::make_sender_info(std::uint64_t ntp_timestamp,
   // The RTP time of `now`: the next tick's timestamp, less what is left until it is due.
   const std::int64_t since = have_tick_ ? to_rtp_units(now - last_tick_, codec_.clock_rate_hz) : 0;
   const std::int64_t ticked = std::int64_t{tick_index_} - (have_tick_ ? 1 : 0);
-  s.rtp_timestamp = sender_->initial_timestamp() +
-                    static_cast<std::uint32_t>(ticked * units_per_frame_ + since);
+  s.rtp_timestamp =
+      sender_->initial_timestamp() + static_cast<std::uint32_t>(ticked * units_per_frame_ + since);
   s.packet_count = sender_->packets_sent();
   s.octet_count = sender_->octets_sent();
   return s;

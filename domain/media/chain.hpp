@@ -17,6 +17,7 @@
 /// media thread. A chain is owned by the call's media session on one transport thread; it
 /// allocates only when built (the returned object plus the playout queue and codec state).
 
+#include "domain/media/defaults.hpp"
 #include "domain/media/dtmf.hpp"
 #include "domain/media/events.hpp"
 #include "domain/media/frame.hpp"
@@ -49,8 +50,12 @@ struct codec_params {
   /// telephone-event at the same clock rate, when negotiated.
   std::optional<std::uint8_t> telephone_event_pt;
 
-  static codec_params pcmu(std::optional<std::uint8_t> te = 101) { return {codec_kind::pcmu, 0, 8000, 1, te}; }
-  static codec_params pcma(std::optional<std::uint8_t> te = 101) { return {codec_kind::pcma, 8, 8000, 1, te}; }
+  static codec_params pcmu(std::optional<std::uint8_t> te = 101) {
+    return {codec_kind::pcmu, 0, 8000, 1, te};
+  }
+  static codec_params pcma(std::optional<std::uint8_t> te = 101) {
+    return {codec_kind::pcma, 8, 8000, 1, te};
+  }
   static codec_params opus(std::uint8_t pt = 111, std::optional<std::uint8_t> te = 101) {
     return {codec_kind::opus, pt, 48000, 2, te};
   }
@@ -64,10 +69,11 @@ struct inbound_options {
   jitter_options jitter; ///< its clock rate is taken from `codec`
   vad_options vad;
   bool vad_enabled = true;
-  int resample_quality = 3;
-  bool opus_fec = true;
-  std::chrono::milliseconds conceal_fade{80};    ///< G.711: repetition fades out over this
-  std::chrono::milliseconds dtmf_end_timeout{1000};
+  int resample_quality = defaults::resample_quality;
+  bool opus_fec = defaults::opus_inband_fec;
+  /// G.711: the repeated audio fades out over this.
+  std::chrono::milliseconds conceal_fade{defaults::g711_conceal_fade_ms};
+  std::chrono::milliseconds dtmf_end_timeout{defaults::dtmf_end_timeout_ms};
   pcm_sink* downstream = nullptr; ///< not owned: the STT stream, a recorder (or a tee of both)
   event_callback on_event;
 };
@@ -139,10 +145,11 @@ struct outbound_options {
   std::uint32_t ssrc = 0;              ///< choose at random per call (RFC 3550 8.1)
   std::uint16_t initial_sequence = 0;  ///< random
   std::uint32_t initial_timestamp = 0; ///< random
-  int resample_quality = 3;
+  int resample_quality = defaults::resample_quality;
   opus_settings opus;
-  std::chrono::milliseconds playout_queue{1000}; ///< 16 kHz audio `play` can queue ahead
-  std::uint8_t dtmf_volume = 10;
+  /// 16 kHz audio `play` can queue ahead.
+  std::chrono::milliseconds playout_queue{defaults::playout_queue_ms};
+  std::uint8_t dtmf_volume = defaults::dtmf_volume_dbm0;
   pcm_sink* tap = nullptr; ///< not owned: sees every 16 kHz frame sent (the recorder)
   event_callback on_event;
 };
@@ -164,7 +171,8 @@ public:
   void clear();
   /// Queues an RFC 4733 digit. False when telephone-event was not negotiated, the digit is
   /// invalid or too many wait.
-  bool send_dtmf(char digit, std::chrono::milliseconds duration = std::chrono::milliseconds{100});
+  bool send_dtmf(char digit, std::chrono::milliseconds duration = std::chrono::milliseconds{
+                                 defaults::dtmf_duration_ms});
 
   /// Exactly one RTP packet for this 20 ms tick (valid until the next tick).
   std::span<const std::uint8_t> tick(media_time now);

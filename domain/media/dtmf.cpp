@@ -13,8 +13,7 @@ constexpr std::string_view digits_by_code = "0123456789*#ABCD";
 }
 
 int dtmf_event_code(char digit) noexcept {
-  if (digit >= 'a' && digit <= 'd')
-    digit = static_cast<char>(digit - 'a' + 'A');
+  if (digit >= 'a' && digit <= 'd') digit = static_cast<char>(digit - 'a' + 'A');
   const auto pos = digits_by_code.find(digit);
   return pos == std::string_view::npos || digit == '\0' ? -1 : static_cast<int>(pos);
 }
@@ -24,8 +23,7 @@ char dtmf_digit_of(int code) noexcept {
 }
 
 std::optional<telephone_event> parse_telephone_event(std::span<const std::uint8_t> p) noexcept {
-  if (p.size() < telephone_event_bytes)
-    return std::nullopt;
+  if (p.size() < telephone_event_bytes) return std::nullopt;
   telephone_event e;
   e.event = p[0];
   e.end = (p[1] & 0x80) != 0;
@@ -35,8 +33,7 @@ std::optional<telephone_event> parse_telephone_event(std::span<const std::uint8_
 }
 
 std::size_t write_telephone_event(const telephone_event& e, std::span<std::uint8_t> out) noexcept {
-  if (out.size() < telephone_event_bytes)
-    return 0;
+  if (out.size() < telephone_event_bytes) return 0;
   out[0] = e.event;
   out[1] = static_cast<std::uint8_t>((e.end ? 0x80 : 0) | (e.volume & 0x3f));
   bytes::store_be16(&out[2], e.duration);
@@ -46,12 +43,12 @@ std::size_t write_telephone_event(const telephone_event& e, std::span<std::uint8
 // --- sender --------------------------------------------------------------------------------
 
 dtmf_sender::dtmf_sender(const options& o) noexcept
-  : opts_(o), units_per_tick_(static_cast<std::uint32_t>(frame_samples_at(o.clock_rate_hz))) {}
+    : opts_(o)
+    , units_per_tick_(static_cast<std::uint32_t>(frame_samples_at(o.clock_rate_hz))) {}
 
 bool dtmf_sender::queue(char digit, std::chrono::milliseconds duration) noexcept {
   const int code = dtmf_event_code(digit);
-  if (code < 0 || count_ == max_queued)
-    return false;
+  if (code < 0 || count_ == max_queued) return false;
   const auto ticks = std::max<std::int64_t>(1, (duration.count() + frame_ms - 1) / frame_ms);
   const auto units = std::min<std::int64_t>(ticks * units_per_tick_, 0xffff);
   queue_[(head_ + count_++) % max_queued] = {static_cast<std::uint8_t>(code),
@@ -73,8 +70,7 @@ std::optional<dtmf_sender::packet> dtmf_sender::next(std::uint32_t ts) noexcept 
       --gap_left_;
       return std::nullopt;
     }
-    if (count_ == 0)
-      return std::nullopt;
+    if (count_ == 0) return std::nullopt;
     current_ = queue_[head_];
     head_ = (head_ + 1) % max_queued;
     --count_;
@@ -107,7 +103,9 @@ std::optional<dtmf_sender::packet> dtmf_sender::next(std::uint32_t ts) noexcept 
 
 // --- detector ------------------------------------------------------------------------------
 
-void dtmf_detector::reset() noexcept { *this = dtmf_detector{opts_}; }
+void dtmf_detector::reset() noexcept {
+  *this = dtmf_detector{opts_};
+}
 
 dtmf_received dtmf_detector::finish(media_time at) noexcept {
   active_ = false;
@@ -126,14 +124,12 @@ dtmf_received dtmf_detector::finish(media_time at) noexcept {
 dtmf_detector::digits dtmf_detector::on_packet(const rtp_packet& p) noexcept {
   digits out;
   const auto e = parse_telephone_event(p.payload);
-  if (!e || e->event > 15)
-    return out; // not a DTMF event (tones, flash...): ignored
+  if (!e || e->event > 15) return out; // not a DTMF event (tones, flash...): ignored
   if (have_reported_ && !ts_after(p.timestamp, reported_ts_))
     return out; // a repeated end, or a straggler of an event already reported
   if (active_ && p.timestamp != ts_) {
-    if (!ts_after(p.timestamp, ts_))
-      return out; // older than the event in progress
-    out.items[out.count++] = finish(p.arrival); // its end was lost
+    if (!ts_after(p.timestamp, ts_)) return out; // older than the event in progress
+    out.items[out.count++] = finish(p.arrival);  // its end was lost
   }
   if (!active_) {
     active_ = true;
@@ -143,15 +139,13 @@ dtmf_detector::digits dtmf_detector::on_packet(const rtp_packet& p) noexcept {
   current_.duration = std::max(current_.duration, e->duration);
   current_.volume = e->volume;
   last_arrival_ = p.arrival;
-  if (e->end)
-    out.items[out.count++] = finish(p.arrival);
+  if (e->end) out.items[out.count++] = finish(p.arrival);
   return out;
 }
 
 dtmf_detector::digits dtmf_detector::tick(media_time now) noexcept {
   digits out;
-  if (active_ && now - last_arrival_ >= opts_.end_timeout)
-    out.items[out.count++] = finish(now);
+  if (active_ && now - last_arrival_ >= opts_.end_timeout) out.items[out.count++] = finish(now);
   return out;
 }
 

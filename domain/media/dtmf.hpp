@@ -9,6 +9,7 @@
 /// (its start); the first has the marker bit; the duration grows with each update; the last
 /// carries E and is sent three times so losing one does not lose the end.
 
+#include "domain/media/defaults.hpp"
 #include "domain/media/media_time.hpp"
 #include "domain/media/rtp.hpp"
 
@@ -38,14 +39,15 @@ inline constexpr std::size_t telephone_event_bytes = 4;
 
 /// The first event of a payload (a payload may carry more; RFC 4733 2.5.1.5), or nothing
 /// when it is shorter than 4 bytes.
-std::optional<telephone_event> parse_telephone_event(std::span<const std::uint8_t> payload) noexcept;
+std::optional<telephone_event>
+parse_telephone_event(std::span<const std::uint8_t> payload) noexcept;
 /// Writes 4 bytes; returns 4, or 0 when `out` is too small.
 std::size_t write_telephone_event(const telephone_event& e, std::span<std::uint8_t> out) noexcept;
 
 /// A digit the remote sent.
 struct dtmf_received {
   char digit = '\0';
-  std::uint32_t rtp_timestamp = 0;    ///< the event's start on the sender's RTP clock
+  std::uint32_t rtp_timestamp = 0;      ///< the event's start on the sender's RTP clock
   std::chrono::milliseconds duration{}; ///< as the sender reported it
   std::uint8_t volume = 0;
   media_time at{}; ///< arrival of the packet that completed it
@@ -63,9 +65,9 @@ class dtmf_sender {
 public:
   struct options {
     std::uint32_t clock_rate_hz = 8000;
-    std::uint8_t volume = 10;
-    int end_repeats = 3;
-    int gap_ticks = 3; ///< audio ticks between two digits (60 ms)
+    std::uint8_t volume = defaults::dtmf_volume_dbm0;
+    int end_repeats = defaults::dtmf_end_repeats;
+    int gap_ticks = defaults::dtmf_gap_ticks; ///< audio ticks between two digits
   };
   static constexpr std::size_t max_queued = 32;
 
@@ -116,7 +118,7 @@ class dtmf_detector {
 public:
   struct options {
     std::uint32_t clock_rate_hz = 8000;
-    std::chrono::milliseconds end_timeout{1000};
+    std::chrono::milliseconds end_timeout{defaults::dtmf_end_timeout_ms};
   };
 
   /// At most two digits complete on one packet (an unfinished one and a new one).
@@ -127,7 +129,8 @@ public:
     const dtmf_received* end() const noexcept { return items.data() + count; }
   };
 
-  explicit dtmf_detector(const options& o) noexcept : opts_(o) {}
+  explicit dtmf_detector(const options& o) noexcept
+      : opts_(o) {}
 
   digits on_packet(const rtp_packet& p) noexcept;
   /// Reports an event whose end was lost, once `end_timeout` passed since its last packet.

@@ -26,8 +26,7 @@ constexpr std::int16_t a_to_linear(std::uint8_t code) noexcept {
   const int segment = (c >> 4) & 0x07;
   const int step = c & 0x0f;
   int magnitude = (step << 4) + 8;
-  if (segment > 0)
-    magnitude = (magnitude + 0x100) << (segment - 1);
+  if (segment > 0) magnitude = (magnitude + 0x100) << (segment - 1);
   return static_cast<std::int16_t>((c & 0x80) ? magnitude : -magnitude);
 }
 
@@ -54,8 +53,7 @@ std::uint8_t encode_mu(std::int16_t sample) noexcept {
   v = std::min(v, 8159) + 33;
   // v is in [33, 8192]: bit width 6 means segment 0, ..., 13 segment 7, 14 (only 8192) clips.
   const int segment = static_cast<int>(std::bit_width(static_cast<unsigned>(v))) - 6;
-  if (segment > 7)
-    return static_cast<std::uint8_t>(0x7F ^ mask);
+  if (segment > 7) return static_cast<std::uint8_t>(0x7F ^ mask);
   const int code = (segment << 4) | ((v >> (segment + 1)) & 0x0f);
   return static_cast<std::uint8_t>(code ^ mask);
 }
@@ -74,8 +72,12 @@ std::uint8_t encode_a(std::int16_t sample) noexcept {
   return static_cast<std::uint8_t>(code ^ mask);
 }
 
-std::int16_t decode_mu(std::uint8_t code) noexcept { return mu_table[code]; }
-std::int16_t decode_a(std::uint8_t code) noexcept { return a_table[code]; }
+std::int16_t decode_mu(std::uint8_t code) noexcept {
+  return mu_table[code];
+}
+std::int16_t decode_a(std::uint8_t code) noexcept {
+  return a_table[code];
+}
 
 std::size_t encode(law l, std::span<const std::int16_t> in, std::span<std::uint8_t> out) noexcept {
   const std::size_t n = std::min(in.size(), out.size());

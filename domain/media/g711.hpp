@@ -20,7 +20,9 @@ std::int16_t decode_mu(std::uint8_t code) noexcept;
 std::int16_t decode_a(std::uint8_t code) noexcept;
 
 /// The code for digital silence (a zero sample).
-constexpr std::uint8_t silence_code(law l) noexcept { return l == law::mu ? 0xFF : 0xD5; }
+constexpr std::uint8_t silence_code(law l) noexcept {
+  return l == law::mu ? 0xFF : 0xD5;
+}
 
 /// Encodes min(in.size(), out.size()) samples; returns how many.
 std::size_t encode(law l, std::span<const std::int16_t> in, std::span<std::uint8_t> out) noexcept;

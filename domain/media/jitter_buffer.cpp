@@ -7,14 +7,16 @@
 namespace gobi::media {
 
 namespace {
-std::int64_t us(std::chrono::microseconds d) noexcept { return d.count(); }
+std::int64_t us(std::chrono::microseconds d) noexcept {
+  return d.count();
+}
 } // namespace
 
 jitter_buffer::jitter_buffer(const jitter_options& o, duration_fn duration, rtp_handler* next)
-  : opts_(o)
-  , duration_(duration)
-  , next_(next)
-  , frame_units_(static_cast<std::int64_t>(frame_samples_at(o.clock_rate_hz))) {}
+    : opts_(o)
+    , duration_(duration)
+    , next_(next)
+    , frame_units_(static_cast<std::int64_t>(frame_samples_at(o.clock_rate_hz))) {}
 
 std::string jitter_buffer::name() const {
   return join_names("jitter", next_ ? next_->name() : std::string{});
@@ -61,15 +63,12 @@ void jitter_buffer::release(slot& s) noexcept {
 }
 
 jitter_buffer::slot* jitter_buffer::earliest() noexcept {
-  if (count_ == 0)
-    return nullptr;
+  if (count_ == 0) return nullptr;
   slot& expected = slots_[static_cast<std::size_t>(next_seq_) % capacity];
-  if (expected.used && expected.ext_seq == next_seq_)
-    return &expected;
+  if (expected.used && expected.ext_seq == next_seq_) return &expected;
   slot* best = nullptr;
   for (auto& s : slots_)
-    if (s.used && (!best || s.ext_seq < best->ext_seq))
-      best = &s;
+    if (s.used && (!best || s.ext_seq < best->ext_seq)) best = &s;
   return best;
 }
 
@@ -132,8 +131,7 @@ void jitter_buffer::on_rtp(const rtp_packet& p) {
       // The sender's clock jumped (a restarted or re-mixed stream). Carry on where its
       // timeline left off, as if the new packet had the newest one's transit: what is
       // buffered still plays, and the delay stays what it was.
-      const std::int64_t desired = std::max(
-          newest_end_, units(us(p.arrival) - newest_transit_));
+      const std::int64_t desired = std::max(newest_end_, units(us(p.arrival) - newest_transit_));
       ts_shift_ += desired - ext_ts;
       ext_ts = desired;
       transit = transit_us(ext_ts, p.arrival);
@@ -162,8 +160,7 @@ void jitter_buffer::on_rtp(const rtp_packet& p) {
       return;
     }
     ++stats_.overflow;
-    if (s.ext_seq > ext_seq)
-      return; // the newcomer is the stale one
+    if (s.ext_seq > ext_seq) return; // the newcomer is the stale one
     release(s);
   }
   s.used = true;
@@ -264,8 +261,7 @@ void jitter_buffer::tick(media_time now) {
     }
 
     std::int64_t gap = want;
-    if (s)
-      gap = std::min(gap, s->ext_ts - play_ts_);
+    if (s) gap = std::min(gap, s->ext_ts - play_ts_);
     const auto gap32 = static_cast<std::uint32_t>(gap);
 
     if (!s) {

@@ -35,6 +35,7 @@
 /// Memory: a fixed ring of `capacity` slots with `max_payload_bytes` each; no allocation after
 /// construction. Owned by a call's inbound chain, run on its media thread.
 
+#include "domain/media/defaults.hpp"
 #include "domain/media/frame.hpp"
 #include "domain/media/rtp.hpp"
 
@@ -49,15 +50,19 @@ namespace gobi::media {
 
 struct jitter_options {
   std::uint32_t clock_rate_hz = 8000;
-  std::chrono::milliseconds min_delay{20};
-  std::chrono::milliseconds max_delay{200};
-  std::chrono::milliseconds margin{10};          ///< added to the lateness peak
-  std::chrono::milliseconds peak_decay{4000};    ///< time constant of the peak's decay
-  std::chrono::milliseconds base_window{4000};   ///< window of the minimum transit
-  std::chrono::milliseconds conceal_limit{100};  ///< conceal this long with nothing buffered
-  std::chrono::milliseconds discontinuity{1000}; ///< transit jump that starts a new timeline
-  std::chrono::milliseconds shrink_interval{200}; ///< drop at most one packet per this
-  std::chrono::milliseconds stretch_interval{40}; ///< hold playout at most once per this
+  std::chrono::milliseconds min_delay{defaults::jitter_min_delay_ms};
+  std::chrono::milliseconds max_delay{defaults::jitter_max_delay_ms};
+  std::chrono::milliseconds margin{defaults::jitter_margin_ms}; ///< added to the lateness peak
+  std::chrono::milliseconds peak_decay{defaults::jitter_peak_decay_ms};
+  std::chrono::milliseconds base_window{defaults::jitter_base_window_ms};
+  /// Conceal this long with nothing buffered, then play silence.
+  std::chrono::milliseconds conceal_limit{defaults::jitter_conceal_limit_ms};
+  /// A transit jump this big means the sender's clock jumped: re-base.
+  std::chrono::milliseconds discontinuity{defaults::jitter_discontinuity_ms};
+  /// Drop at most one packet per this (to cut the delay).
+  std::chrono::milliseconds shrink_interval{defaults::jitter_shrink_interval_ms};
+  /// Hold playout at most once per this when nothing is missing (to add delay).
+  std::chrono::milliseconds stretch_interval{defaults::jitter_stretch_interval_ms};
 };
 
 struct jitter_stats {
@@ -158,7 +163,7 @@ private:
   std::int64_t cur_min_us_ = 0; ///< min transit in the current half window
   std::int64_t prev_min_us_ = 0;
   media_time bucket_start_{};
-  double peak_us_ = 0;          ///< decaying peak lateness
+  double peak_us_ = 0; ///< decaying peak lateness
   bool have_tick_ = false;
   media_time last_tick_{};
   media_time last_shrink_{};

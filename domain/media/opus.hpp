@@ -8,6 +8,8 @@
 /// One encoder and one decoder per call, created at chain build, used on the call's media
 /// thread. Neither allocates after creation.
 
+#include "domain/media/defaults.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,12 +18,12 @@
 namespace gobi::media {
 
 struct opus_settings {
-  std::uint32_t sample_rate_hz = 16000; ///< PCM rate in and out (8, 12, 16, 24 or 48 kHz)
-  int bitrate_bps = 24000;              ///< wideband speech is transparent around 20-32 kb/s
-  int complexity = 5;                   ///< 0-10: CPU against quality
-  bool inband_fec = true;               ///< LBRR copies of the previous frame (SILK modes)
-  int expected_loss_percent = 5;        ///< tunes how much FEC the encoder spends
-  bool dtx = false;                     ///< discontinuous transmission (we pace every tick)
+  std::uint32_t sample_rate_hz = 16000;         ///< PCM rate in and out (8, 12, 16, 24 or 48 kHz)
+  int bitrate_bps = defaults::opus_bitrate_bps; ///< wideband speech: fine at 20-32 kb/s
+  int complexity = defaults::opus_complexity;   ///< 0-10: CPU against quality
+  bool inband_fec = defaults::opus_inband_fec;  ///< LBRR copies of the previous frame (SILK)
+  int expected_loss_percent = defaults::opus_expected_loss_percent; ///< FEC budget
+  bool dtx = false; ///< discontinuous transmission (we pace every tick)
 };
 
 class opus_encoder {

@@ -5,9 +5,9 @@
 namespace gobi::media {
 
 call_recorder::call_recorder(byte_sink& sink, const recorder_options& o)
-  : wav_(sink, internal_rate_hz, 2)
-  , skew_samples_(std::max<std::int64_t>(o.max_skew.count(), frame_ms) * internal_rate_hz / 1000)
-  , sides_{side{this, 0, "recorder(caller)"}, side{this, 1, "recorder(agent)"}} {
+    : wav_(sink, internal_rate_hz, 2)
+    , skew_samples_(std::max<std::int64_t>(o.max_skew.count(), frame_ms) * internal_rate_hz / 1000)
+    , sides_{side{this, 0, "recorder(caller)"}, side{this, 1, "recorder(agent)"}} {
   // Room for the allowed skew plus a frame arriving on top of it.
   const auto cap = static_cast<std::size_t>(skew_samples_) + 2 * frame_samples;
   for (auto& t : tracks_)
@@ -15,8 +15,7 @@ call_recorder::call_recorder(byte_sink& sink, const recorder_options& o)
 }
 
 void call_recorder::add(int index, const frame_view& f) {
-  if (closed_)
-    return;
+  if (closed_) return;
   if (f.sample_rate_hz != internal_rate_hz) {
     dropped_ += f.samples.size();
     return;
@@ -36,8 +35,7 @@ void call_recorder::add(int index, const frame_view& f) {
   // late). Further ahead, the side paused: silence in between. Further behind, the frame is
   // late: it goes where it belongs, and what was already written of that stretch is dropped.
   std::int64_t start = t.end;
-  if (!t.started || pos > t.end + tolerance || pos < t.end - tolerance)
-    start = pos;
+  if (!t.started || pos > t.end + tolerance || pos < t.end - tolerance) start = pos;
   t.started = true;
 
   std::int64_t skip = 0;
@@ -46,8 +44,7 @@ void call_recorder::add(int index, const frame_view& f) {
     dropped_ += static_cast<std::uint64_t>(skip);
   }
   const std::int64_t end = start + n;
-  if (end - flushed_ > cap)
-    flush(end - cap); // never overwrite what is not written yet
+  if (end - flushed_ > cap) flush(end - cap); // never overwrite what is not written yet
   // Copy in at most two runs (the ring may wrap once).
   auto at = static_cast<std::size_t>((start + skip) % cap);
   for (auto i = static_cast<std::size_t>(skip); i < f.samples.size();) {
@@ -70,8 +67,8 @@ void call_recorder::flush(std::int64_t upto) {
   while (flushed_ < upto) {
     // A run that neither crosses the ring's end nor overflows the stereo buffer.
     const auto slot = static_cast<std::size_t>(flushed_ % static_cast<std::int64_t>(cap));
-    const std::size_t n = std::min({static_cast<std::size_t>(upto - flushed_), frame_samples,
-                                    cap - slot});
+    const std::size_t n =
+        std::min({static_cast<std::size_t>(upto - flushed_), frame_samples, cap - slot});
     const std::int16_t* l = tracks_[0].ring.data() + slot;
     const std::int16_t* r = tracks_[1].ring.data() + slot;
     for (std::size_t i = 0; i < n; ++i) {

@@ -14,6 +14,7 @@
 ///
 /// Owned by the call's media session; both inputs on one thread.
 
+#include "domain/media/defaults.hpp"
 #include "domain/media/frame.hpp"
 #include "domain/media/wav.hpp"
 
@@ -26,7 +27,7 @@
 namespace gobi::media {
 
 struct recorder_options {
-  std::chrono::milliseconds max_skew{200};
+  std::chrono::milliseconds max_skew{defaults::recorder_max_skew_ms};
 };
 
 class call_recorder {
@@ -51,7 +52,10 @@ public:
 private:
   class side final : public pcm_sink {
   public:
-    side(call_recorder* rec, int index, const char* label) : rec_(rec), index_(index), label_(label) {}
+    side(call_recorder* rec, int index, const char* label)
+        : rec_(rec)
+        , index_(index)
+        , label_(label) {}
     void on_frame(const frame_view& f) override { rec_->add(index_, f); }
     std::string name() const override { return label_; }
 

@@ -10,7 +10,9 @@ namespace gobi::media {
 struct resampler::state {};
 
 namespace {
-SpeexResamplerState* raw(void* s) noexcept { return static_cast<SpeexResamplerState*>(s); }
+SpeexResamplerState* raw(void* s) noexcept {
+  return static_cast<SpeexResamplerState*>(s);
+}
 } // namespace
 
 void resampler::deleter::operator()(state* s) const noexcept {
@@ -18,10 +20,10 @@ void resampler::deleter::operator()(state* s) const noexcept {
 }
 
 resampler::resampler(std::uint32_t in_rate_hz, std::uint32_t out_rate_hz, int quality)
-  : in_rate_(in_rate_hz), out_rate_(out_rate_hz) {
+    : in_rate_(in_rate_hz)
+    , out_rate_(out_rate_hz) {
   int err = 0;
-  if (in_rate_hz == 0 || out_rate_hz == 0)
-    return;
+  if (in_rate_hz == 0 || out_rate_hz == 0) return;
   SpeexResamplerState* s = speex_resampler_init(1, in_rate_hz, out_rate_hz, quality, &err);
   if (s && err == RESAMPLER_ERR_SUCCESS)
     state_.reset(reinterpret_cast<state*>(s));
@@ -35,8 +37,7 @@ resampler& resampler::operator=(resampler&&) noexcept = default;
 
 std::size_t resampler::process(std::span<const std::int16_t> in,
                                std::span<std::int16_t> out) noexcept {
-  if (!state_)
-    return 0;
+  if (!state_) return 0;
   constexpr auto max = std::numeric_limits<spx_uint32_t>::max();
   auto in_len = static_cast<spx_uint32_t>(std::min<std::size_t>(in.size(), max));
   auto out_len = static_cast<spx_uint32_t>(std::min<std::size_t>(out.size(), max));
@@ -49,8 +50,7 @@ int resampler::output_latency() const noexcept {
 }
 
 void resampler::reset() noexcept {
-  if (state_)
-    speex_resampler_reset_mem(raw(state_.get()));
+  if (state_) speex_resampler_reset_mem(raw(state_.get()));
 }
 
 } // namespace gobi::media

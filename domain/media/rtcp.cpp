@@ -9,14 +9,22 @@ namespace gobi::media {
 
 const char* to_string(rtcp_error e) noexcept {
   switch (e) {
-    case rtcp_error::ok: return "ok";
-    case rtcp_error::too_short: return "RTCP packet too short";
-    case rtcp_error::bad_version: return "RTCP version is not 2";
-    case rtcp_error::bad_length: return "RTCP length runs past the datagram";
-    case rtcp_error::bad_padding: return "RTCP padding misplaced or miscounted";
-    case rtcp_error::bad_sdes: return "SDES item runs past its chunk";
-    case rtcp_error::buffer_too_small: return "output buffer too small";
-    case rtcp_error::too_many: return "more than 31 blocks or sources, or text over 255 bytes";
+  case rtcp_error::ok:
+    return "ok";
+  case rtcp_error::too_short:
+    return "RTCP packet too short";
+  case rtcp_error::bad_version:
+    return "RTCP version is not 2";
+  case rtcp_error::bad_length:
+    return "RTCP length runs past the datagram";
+  case rtcp_error::bad_padding:
+    return "RTCP padding misplaced or miscounted";
+  case rtcp_error::bad_sdes:
+    return "SDES item runs past its chunk";
+  case rtcp_error::buffer_too_small:
+    return "output buffer too small";
+  case rtcp_error::too_many:
+    return "more than 31 blocks or sources, or text over 255 bytes";
   }
   return "unknown";
 }
@@ -54,14 +62,12 @@ rtcp_error parse_sdes(std::span<const std::uint8_t> body, std::size_t chunks,
                       rtcp_compound& out) noexcept {
   std::size_t pos = 0;
   for (std::size_t c = 0; c < chunks; ++c) {
-    if (body.size() < pos + 4)
-      return rtcp_error::bad_sdes;
+    if (body.size() < pos + 4) return rtcp_error::bad_sdes;
     const std::uint32_t ssrc = bytes::load_be32(&body[pos]);
     pos += 4;
     // Items until a zero type octet; then the chunk is padded to a 32-bit boundary.
     for (;;) {
-      if (pos >= body.size())
-        return rtcp_error::bad_sdes;
+      if (pos >= body.size()) return rtcp_error::bad_sdes;
       const std::uint8_t type = body[pos];
       if (type == 0) {
         pos = (pos + 4) & ~std::size_t{3};
@@ -94,81 +100,73 @@ std::error_code make_error_code(rtcp_error e) noexcept {
 rtcp_error parse_rtcp(std::span<const std::uint8_t> d, rtcp_compound& out) {
   out = rtcp_compound{};
   std::size_t pos = 0;
-  if (d.size() < 4)
-    return rtcp_error::too_short;
+  if (d.size() < 4) return rtcp_error::too_short;
   while (pos < d.size()) {
-    if (d.size() - pos < 4)
-      return rtcp_error::too_short;
+    if (d.size() - pos < 4) return rtcp_error::too_short;
     const std::uint8_t b0 = d[pos];
-    if ((b0 >> 6) != 2)
-      return rtcp_error::bad_version;
+    if ((b0 >> 6) != 2) return rtcp_error::bad_version;
     const std::size_t count = b0 & 0x1f;
     const std::uint8_t type = d[pos + 1];
     const std::size_t len = (std::size_t{bytes::load_be16(&d[pos + 2])} + 1) * 4;
-    if (d.size() - pos < len)
-      return rtcp_error::bad_length;
+    if (d.size() - pos < len) return rtcp_error::bad_length;
     std::size_t body_len = len - 4;
     if (b0 & 0x20) {
       // Only the last packet of a compound may be padded (RFC 3550 6.4.1).
       const std::size_t pad = d[pos + len - 1];
-      if (pos + len != d.size() || pad == 0 || pad > body_len)
-        return rtcp_error::bad_padding;
+      if (pos + len != d.size() || pad == 0 || pad > body_len) return rtcp_error::bad_padding;
       body_len -= pad;
     }
     const auto body = d.subspan(pos + 4, body_len);
     ++out.packets;
     switch (type) {
-      case static_cast<std::uint8_t>(rtcp_type::sr): {
-        if (body.size() < 24 + count * block_bytes)
-          return rtcp_error::too_short;
-        if (!out.sr) {
-          sender_report sr;
-          sr.ssrc = bytes::load_be32(&body[0]);
-          sr.info.ntp_timestamp =
-              (std::uint64_t{bytes::load_be32(&body[4])} << 32) | bytes::load_be32(&body[8]);
-          sr.info.rtp_timestamp = bytes::load_be32(&body[12]);
-          sr.info.packet_count = bytes::load_be32(&body[16]);
-          sr.info.octet_count = bytes::load_be32(&body[20]);
-          read_blocks(&body[24], count, sr.blocks);
-          out.sr = sr;
+    case static_cast<std::uint8_t>(rtcp_type::sr): {
+      if (body.size() < 24 + count * block_bytes) return rtcp_error::too_short;
+      if (!out.sr) {
+        sender_report sr;
+        sr.ssrc = bytes::load_be32(&body[0]);
+        sr.info.ntp_timestamp =
+            (std::uint64_t{bytes::load_be32(&body[4])} << 32) | bytes::load_be32(&body[8]);
+        sr.info.rtp_timestamp = bytes::load_be32(&body[12]);
+        sr.info.packet_count = bytes::load_be32(&body[16]);
+        sr.info.octet_count = bytes::load_be32(&body[20]);
+        read_blocks(&body[24], count, sr.blocks);
+        out.sr = sr;
+      }
+      break;
+    }
+    case static_cast<std::uint8_t>(rtcp_type::rr): {
+      if (body.size() < 4 + count * block_bytes) return rtcp_error::too_short;
+      if (!out.rr) {
+        receiver_report rr;
+        rr.ssrc = bytes::load_be32(&body[0]);
+        read_blocks(&body[4], count, rr.blocks);
+        out.rr = rr;
+      }
+      break;
+    }
+    case static_cast<std::uint8_t>(rtcp_type::sdes): {
+      if (const auto e = parse_sdes(body, count, out); e != rtcp_error::ok) return e;
+      break;
+    }
+    case static_cast<std::uint8_t>(rtcp_type::bye): {
+      if (body.size() < 4 * count) return rtcp_error::too_short;
+      if (!out.bye) {
+        rtcp_bye bye;
+        for (std::size_t i = 0; i < count; ++i)
+          bye.ssrcs[bye.count++] = bytes::load_be32(&body[4 * i]);
+        const std::size_t rpos = 4 * count;
+        if (body.size() > rpos) {
+          const std::size_t rlen = body[rpos];
+          if (body.size() < rpos + 1 + rlen) return rtcp_error::bad_length;
+          bye.reason = {reinterpret_cast<const char*>(&body[rpos + 1]), rlen};
         }
-        break;
+        out.bye = bye;
       }
-      case static_cast<std::uint8_t>(rtcp_type::rr): {
-        if (body.size() < 4 + count * block_bytes)
-          return rtcp_error::too_short;
-        if (!out.rr) {
-          receiver_report rr;
-          rr.ssrc = bytes::load_be32(&body[0]);
-          read_blocks(&body[4], count, rr.blocks);
-          out.rr = rr;
-        }
-        break;
-      }
-      case static_cast<std::uint8_t>(rtcp_type::sdes): {
-        if (const auto e = parse_sdes(body, count, out); e != rtcp_error::ok)
-          return e;
-        break;
-      }
-      case static_cast<std::uint8_t>(rtcp_type::bye): {
-        if (body.size() < 4 * count)
-          return rtcp_error::too_short;
-        if (!out.bye) {
-          rtcp_bye bye;
-          for (std::size_t i = 0; i < count; ++i)
-            bye.ssrcs[bye.count++] = bytes::load_be32(&body[4 * i]);
-          const std::size_t rpos = 4 * count;
-          if (body.size() > rpos) {
-            const std::size_t rlen = body[rpos];
-            if (body.size() < rpos + 1 + rlen)
-              return rtcp_error::bad_length;
-            bye.reason = {reinterpret_cast<const char*>(&body[rpos + 1]), rlen};
-          }
-          out.bye = bye;
-        }
-        break;
-      }
-      default: ++out.skipped; break;
+      break;
+    }
+    default:
+      ++out.skipped;
+      break;
     }
     pos += len;
   }
@@ -176,8 +174,7 @@ rtcp_error parse_rtcp(std::span<const std::uint8_t> d, rtcp_compound& out) {
 }
 
 std::uint8_t* rtcp_writer::reserve(std::size_t n) noexcept {
-  if (error_ != rtcp_error::ok)
-    return nullptr;
+  if (error_ != rtcp_error::ok) return nullptr;
   if (out_.size() - size_ < n) {
     error_ = rtcp_error::buffer_too_small;
     return nullptr;
@@ -215,8 +212,7 @@ void rtcp_writer::write_blocks(std::uint8_t* p, const report_blocks& b) noexcept
 bool rtcp_writer::add(const sender_report& sr) noexcept {
   const std::size_t n = 28 + sr.blocks.count * block_bytes;
   std::uint8_t* p = reserve(n);
-  if (!p)
-    return false;
+  if (!p) return false;
   write_header(p, sr.blocks.count, rtcp_type::sr, n);
   bytes::store_be32(p + 4, sr.ssrc);
   bytes::store_be32(p + 8, static_cast<std::uint32_t>(sr.info.ntp_timestamp >> 32));
@@ -231,8 +227,7 @@ bool rtcp_writer::add(const sender_report& sr) noexcept {
 bool rtcp_writer::add(const receiver_report& rr) noexcept {
   const std::size_t n = 8 + rr.blocks.count * block_bytes;
   std::uint8_t* p = reserve(n);
-  if (!p)
-    return false;
+  if (!p) return false;
   write_header(p, rr.blocks.count, rtcp_type::rr, n);
   bytes::store_be32(p + 4, rr.ssrc);
   write_blocks(p + 8, rr.blocks);
@@ -249,8 +244,7 @@ bool rtcp_writer::add_sdes_cname(std::uint32_t ssrc, std::string_view cname) noe
   const std::size_t chunk = (4 + 2 + cname.size() + 1 + 3) & ~std::size_t{3};
   const std::size_t n = 4 + chunk;
   std::uint8_t* p = reserve(n);
-  if (!p)
-    return false;
+  if (!p) return false;
   write_header(p, 1, rtcp_type::sdes, n);
   bytes::store_be32(p + 4, ssrc);
   p[8] = 1;
@@ -266,11 +260,9 @@ bool rtcp_writer::add_bye(std::span<const std::uint32_t> ssrcs, std::string_view
     return false;
   }
   std::size_t n = 4 + 4 * ssrcs.size();
-  if (!reason.empty())
-    n += (1 + reason.size() + 3) & ~std::size_t{3};
+  if (!reason.empty()) n += (1 + reason.size() + 3) & ~std::size_t{3};
   std::uint8_t* p = reserve(n);
-  if (!p)
-    return false;
+  if (!p) return false;
   write_header(p, ssrcs.size(), rtcp_type::bye, n);
   for (std::size_t i = 0; i < ssrcs.size(); ++i)
     bytes::store_be32(p + 4 + 4 * i, ssrcs[i]);
@@ -285,18 +277,18 @@ bool rtcp_writer::add_bye(std::span<const std::uint32_t> ssrcs, std::string_view
 
 std::optional<std::chrono::microseconds> round_trip_time(const report_block& b,
                                                          std::uint64_t arrival_ntp) noexcept {
-  if (b.last_sr == 0)
-    return std::nullopt;
+  if (b.last_sr == 0) return std::nullopt;
   // All three are 16.16 fixed-point seconds; the subtraction wraps like the clock does.
   const std::uint32_t rtt = ntp_middle(arrival_ntp) - b.last_sr - b.delay_since_last_sr;
-  if (rtt >= 0x80000000u)
-    return std::nullopt; // negative: clocks or report inconsistent
+  if (rtt >= 0x80000000u) return std::nullopt; // negative: clocks or report inconsistent
   return std::chrono::microseconds{(std::int64_t{rtt} * 1'000'000) >> 16};
 }
 
 // --- receiver_stats ----------------------------------------------------------------------
 
-void receiver_stats::reset() noexcept { *this = receiver_stats{opts_}; }
+void receiver_stats::reset() noexcept {
+  *this = receiver_stats{opts_};
+}
 
 void receiver_stats::restart(std::uint16_t seq) noexcept {
   base_seq_ = seq;
@@ -309,8 +301,7 @@ void receiver_stats::restart(std::uint16_t seq) noexcept {
 }
 
 std::int64_t receiver_stats::expected() const noexcept {
-  if (!valid())
-    return 0;
+  if (!valid()) return 0;
   return static_cast<std::int64_t>(extended_highest_sequence()) - base_seq_ + 1;
 }
 
@@ -339,8 +330,7 @@ bool receiver_stats::update(std::uint16_t seq, std::uint32_t rtp_ts, media_time 
       counted = false;
     }
   } else if (delta < opts_.max_dropout) {
-    if (seq < max_seq_)
-      cycles_ += 0x10000; // forward across the wrap
+    if (seq < max_seq_) cycles_ += 0x10000; // forward across the wrap
     max_seq_ = seq;
   } else if (delta <= 0x10000 - opts_.max_misorder) {
     // A big jump: believe it only if the next packet follows it (the source restarted).
@@ -353,13 +343,13 @@ bool receiver_stats::update(std::uint16_t seq, std::uint32_t rtp_ts, media_time 
   }
   // else: a duplicate or a late packet from before max_seq_; counted, changes nothing.
 
-  if (!counted)
-    return false;
+  if (!counted) return false;
   ++received_;
 
   if (for_jitter) {
     // A.8: J += (|D| - J) / 16, with D the change in transit time, in RTP units.
-    const auto arrival_units = static_cast<std::uint32_t>(to_rtp_units(arrival, opts_.clock_rate_hz));
+    const auto arrival_units =
+        static_cast<std::uint32_t>(to_rtp_units(arrival, opts_.clock_rate_hz));
     const auto transit = static_cast<std::int32_t>(arrival_units - rtp_ts);
     if (have_transit_) {
       const std::int64_t d = std::int64_t{transit} - transit_;
@@ -384,7 +374,8 @@ report_block receiver_stats::make_report_block(std::uint32_t source_ssrc, media_
   b.extended_highest_sequence = extended_highest_sequence();
   const std::int64_t exp = expected();
   const std::int64_t lost = exp - static_cast<std::int64_t>(received_);
-  b.cumulative_lost = static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
+  b.cumulative_lost =
+      static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
   const std::int64_t exp_interval = exp - expected_prior_;
   const std::int64_t rcv_interval = static_cast<std::int64_t>(received_ - received_prior_);
   const std::int64_t lost_interval = exp_interval - rcv_interval;
@@ -392,8 +383,8 @@ report_block receiver_stats::make_report_block(std::uint32_t source_ssrc, media_
   received_prior_ = received_;
   b.fraction_lost = (exp_interval <= 0 || lost_interval <= 0)
                         ? 0
-                        : static_cast<std::uint8_t>(std::min<std::int64_t>(
-                              (lost_interval << 8) / exp_interval, 255));
+                        : static_cast<std::uint8_t>(
+                              std::min<std::int64_t>((lost_interval << 8) / exp_interval, 255));
   b.jitter = jitter();
   if (have_sr_) {
     b.last_sr = last_sr_;

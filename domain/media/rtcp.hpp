@@ -40,9 +40,9 @@ std::error_code make_error_code(rtcp_error e) noexcept;
 
 /// One reception report block (RFC 3550 6.4.1).
 struct report_block {
-  std::uint32_t ssrc = 0;            ///< the source this block reports on
-  std::uint8_t fraction_lost = 0;    ///< lost since the previous report, in 1/256
-  std::int32_t cumulative_lost = 0;  ///< 24-bit signed on the wire (duplicates make it < 0)
+  std::uint32_t ssrc = 0;           ///< the source this block reports on
+  std::uint8_t fraction_lost = 0;   ///< lost since the previous report, in 1/256
+  std::int32_t cumulative_lost = 0; ///< 24-bit signed on the wire (duplicates make it < 0)
   std::uint32_t extended_highest_sequence = 0;
   std::uint32_t jitter = 0;              ///< interarrival jitter, RTP clock units
   std::uint32_t last_sr = 0;             ///< middle 32 bits of the last SR's NTP time
@@ -58,8 +58,7 @@ struct report_blocks {
   std::size_t count = 0;
 
   bool push_back(const report_block& b) noexcept {
-    if (count == items.size())
-      return false;
+    if (count == items.size()) return false;
     items[count++] = b;
     return true;
   }
@@ -115,7 +114,8 @@ struct rtcp_compound {
 /// not fit, `error()` says so and further adds are refused.
 class rtcp_writer {
 public:
-  explicit rtcp_writer(std::span<std::uint8_t> out) noexcept : out_(out) {}
+  explicit rtcp_writer(std::span<std::uint8_t> out) noexcept
+      : out_(out) {}
 
   bool add(const sender_report& sr) noexcept;
   bool add(const receiver_report& rr) noexcept;
@@ -163,7 +163,8 @@ public:
     std::uint32_t max_misorder = 100;
   };
 
-  explicit receiver_stats(options o) noexcept : opts_(o) {}
+  explicit receiver_stats(options o) noexcept
+      : opts_(o) {}
 
   /// Accounts one packet. False when it is not counted (probation, an unconfirmed jump).
   /// `for_jitter` false leaves the jitter estimate alone (RFC 4733 events repeat their
@@ -180,7 +181,9 @@ public:
   std::uint32_t extended_highest_sequence() const noexcept { return cycles_ + max_seq_; }
   std::int64_t expected() const noexcept;
   std::uint64_t received() const noexcept { return received_; }
-  std::int64_t cumulative_lost() const noexcept { return expected() - static_cast<std::int64_t>(received_); }
+  std::int64_t cumulative_lost() const noexcept {
+    return expected() - static_cast<std::int64_t>(received_);
+  }
   /// Interarrival jitter in RTP clock units.
   std::uint32_t jitter() const noexcept { return jitter_q4_ >> 4; }
   bool valid() const noexcept { return started_ && probation_ == 0; }
@@ -210,6 +213,5 @@ private:
 } // namespace gobi::media
 
 namespace std {
-template <>
-struct is_error_code_enum<gobi::media::rtcp_error> : true_type {};
+template <> struct is_error_code_enum<gobi::media::rtcp_error> : true_type {};
 } // namespace std

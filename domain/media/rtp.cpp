@@ -9,14 +9,22 @@ namespace gobi::media {
 
 const char* to_string(rtp_error e) noexcept {
   switch (e) {
-    case rtp_error::ok: return "ok";
-    case rtp_error::too_short: return "shorter than the 12-byte RTP header";
-    case rtp_error::bad_version: return "RTP version is not 2";
-    case rtp_error::csrc_past_end: return "CSRC list runs past the end";
-    case rtp_error::extension_past_end: return "header extension runs past the end";
-    case rtp_error::bad_padding: return "padding count is zero or exceeds the payload";
-    case rtp_error::buffer_too_small: return "output buffer too small";
-    case rtp_error::bad_field: return "more than 15 CSRCs or extension not in 32-bit words";
+  case rtp_error::ok:
+    return "ok";
+  case rtp_error::too_short:
+    return "shorter than the 12-byte RTP header";
+  case rtp_error::bad_version:
+    return "RTP version is not 2";
+  case rtp_error::csrc_past_end:
+    return "CSRC list runs past the end";
+  case rtp_error::extension_past_end:
+    return "header extension runs past the end";
+  case rtp_error::bad_padding:
+    return "padding count is zero or exceeds the payload";
+  case rtp_error::buffer_too_small:
+    return "output buffer too small";
+  case rtp_error::bad_field:
+    return "more than 15 CSRCs or extension not in 32-bit words";
   }
   return "unknown";
 }
@@ -43,11 +51,9 @@ std::uint32_t rtp_packet::csrc(std::size_t i) const noexcept {
 }
 
 rtp_error parse_rtp(std::span<const std::uint8_t> d, rtp_packet& out) noexcept {
-  if (d.size() < rtp_fixed_header_bytes)
-    return rtp_error::too_short;
+  if (d.size() < rtp_fixed_header_bytes) return rtp_error::too_short;
   const std::uint8_t b0 = d[0];
-  if ((b0 >> 6) != 2)
-    return rtp_error::bad_version;
+  if ((b0 >> 6) != 2) return rtp_error::bad_version;
   const bool has_padding = (b0 & 0x20) != 0;
   out.has_extension = (b0 & 0x10) != 0;
   const std::size_t cc = b0 & 0x0f;
@@ -58,21 +64,18 @@ rtp_error parse_rtp(std::span<const std::uint8_t> d, rtp_packet& out) noexcept {
   out.ssrc = bytes::load_be32(&d[8]);
 
   std::size_t pos = rtp_fixed_header_bytes;
-  if (d.size() < pos + 4 * cc)
-    return rtp_error::csrc_past_end;
+  if (d.size() < pos + 4 * cc) return rtp_error::csrc_past_end;
   out.csrc_bytes = d.subspan(pos, 4 * cc);
   pos += 4 * cc;
 
   out.extension_profile = 0;
   out.extension = {};
   if (out.has_extension) {
-    if (d.size() < pos + 4)
-      return rtp_error::extension_past_end;
+    if (d.size() < pos + 4) return rtp_error::extension_past_end;
     out.extension_profile = bytes::load_be16(&d[pos]);
     const std::size_t words = bytes::load_be16(&d[pos + 2]);
     pos += 4;
-    if (d.size() < pos + 4 * words)
-      return rtp_error::extension_past_end;
+    if (d.size() < pos + 4 * words) return rtp_error::extension_past_end;
     out.extension = d.subspan(pos, 4 * words);
     pos += 4 * words;
   }
@@ -82,8 +85,7 @@ rtp_error parse_rtp(std::span<const std::uint8_t> d, rtp_packet& out) noexcept {
   if (has_padding) {
     // The last octet counts the padding, itself included: at least 1, at most the payload.
     const std::size_t pad = d.back();
-    if (pad == 0 || pad > end - pos)
-      return rtp_error::bad_padding;
+    if (pad == 0 || pad > end - pos) return rtp_error::bad_padding;
     out.padding = static_cast<std::uint8_t>(pad);
     end -= pad;
   }
@@ -96,19 +98,16 @@ std::size_t rtp_wire_size(const rtp_packet& p) noexcept {
          (p.has_extension ? 4 + p.extension.size() : 0) + p.payload.size() + p.padding;
 }
 
-std::size_t write_rtp(const rtp_packet& p, std::span<std::uint8_t> out,
-                      rtp_error* error) noexcept {
+std::size_t write_rtp(const rtp_packet& p, std::span<std::uint8_t> out, rtp_error* error) noexcept {
   auto fail = [error](rtp_error e) -> std::size_t {
-    if (error)
-      *error = e;
+    if (error) *error = e;
     return 0;
   };
   if (p.csrc_bytes.size() % 4 != 0 || p.csrc_count() > rtp_max_csrcs ||
       p.extension.size() % 4 != 0 || p.extension.size() / 4 > 0xffff)
     return fail(rtp_error::bad_field);
   const std::size_t size = rtp_wire_size(p);
-  if (out.size() < size)
-    return fail(rtp_error::buffer_too_small);
+  if (out.size() < size) return fail(rtp_error::buffer_too_small);
 
   std::uint8_t* w = out.data();
   w[0] = static_cast<std::uint8_t>(0x80 | (p.padding ? 0x20 : 0) | (p.has_extension ? 0x10 : 0) |
@@ -129,8 +128,7 @@ std::size_t write_rtp(const rtp_packet& p, std::span<std::uint8_t> out,
     w = std::fill_n(w, p.padding - 1, std::uint8_t{0});
     *w++ = p.padding;
   }
-  if (error)
-    *error = rtp_error::ok;
+  if (error) *error = rtp_error::ok;
   return size;
 }
 

@@ -61,8 +61,7 @@ struct rtp_packet {
 };
 
 /// Parses `datagram` into `out` (views into `datagram`). `out` is unspecified on error.
-[[nodiscard]] rtp_error parse_rtp(std::span<const std::uint8_t> datagram,
-                                  rtp_packet& out) noexcept;
+[[nodiscard]] rtp_error parse_rtp(std::span<const std::uint8_t> datagram, rtp_packet& out) noexcept;
 
 /// Bytes `write_rtp` needs for `p`.
 std::size_t rtp_wire_size(const rtp_packet& p) noexcept;
@@ -83,8 +82,7 @@ constexpr bool ts_after(std::uint32_t a, std::uint32_t b) noexcept {
 
 /// Turns wrapping 16- or 32-bit counters into monotonic 64-bit ones, relative to the
 /// newest value seen (so reordered values unwrap to the right side of a wrap).
-template <class T>
-class unwrapper {
+template <class T> class unwrapper {
 public:
   /// The extended value of `v`; the first value seen maps to itself.
   std::int64_t unwrap(T v) noexcept {
@@ -96,8 +94,7 @@ public:
     using signed_t = std::make_signed_t<T>;
     const auto delta = static_cast<signed_t>(static_cast<T>(v - static_cast<T>(newest_)));
     const std::int64_t ext = newest_ + delta;
-    if (ext > newest_)
-      newest_ = ext;
+    if (ext > newest_) newest_ = ext;
     return ext;
   }
   void reset() noexcept { init_ = false; }
@@ -114,6 +111,5 @@ using ts_unwrapper = unwrapper<std::uint32_t>;
 } // namespace gobi::media
 
 namespace std {
-template <>
-struct is_error_code_enum<gobi::media::rtp_error> : true_type {};
+template <> struct is_error_code_enum<gobi::media::rtp_error> : true_type {};
 } // namespace std

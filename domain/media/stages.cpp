@@ -22,8 +22,7 @@ std::size_t pcm_fifo::pop(std::span<std::int16_t> out) noexcept {
   const std::size_t n = std::min(out.size(), size());
   std::copy_n(buf_.begin() + static_cast<std::ptrdiff_t>(begin_), n, out.begin());
   begin_ += n;
-  if (begin_ == end_)
-    begin_ = end_ = 0;
+  if (begin_ == end_) begin_ = end_ = 0;
   return n;
 }
 
@@ -31,7 +30,9 @@ std::size_t pcm_fifo::pop(std::span<std::int16_t> out) noexcept {
 
 decoder_stage::decoder_stage(std::uint32_t rtp_clock_hz, std::uint32_t output_rate_hz,
                              pcm_sink* next) noexcept
-  : next_(next), rtp_clock_(rtp_clock_hz), out_rate_(output_rate_hz) {}
+    : next_(next)
+    , rtp_clock_(rtp_clock_hz)
+    , out_rate_(output_rate_hz) {}
 
 std::size_t decoder_stage::samples_for(std::uint32_t units) const noexcept {
   return static_cast<std::size_t>(std::uint64_t{units} * out_rate_ / rtp_clock_);
@@ -67,8 +68,7 @@ void decoder_stage::emit(media_time now, std::uint32_t sequence) {
              : got_concealed_ ? frame_origin::concealed
                               : frame_origin::silence;
   got_audio_ = got_concealed_ = got_any_ = false;
-  if (next_)
-    next_->on_frame(frame_view{out, out_rate_, now, sequence, origin});
+  if (next_) next_->on_frame(frame_view{out, out_rate_, now, sequence, origin});
 }
 
 // --- g711_decoder_stage --------------------------------------------------------------------
@@ -81,16 +81,18 @@ std::uint32_t g711_duration(std::span<const std::uint8_t> payload) noexcept {
 
 g711_decoder_stage::g711_decoder_stage(g711::law law, std::chrono::milliseconds conceal_fade,
                                        pcm_sink* next)
-  : decoder_stage(8000, 8000, next)
-  , law_(law)
-  , fade_samples_(static_cast<std::size_t>(std::max<std::int64_t>(conceal_fade.count(), 0) * 8))
-  , conceal_pos_(fade_samples_) {}
+    : decoder_stage(8000, 8000, next)
+    , law_(law)
+    , fade_samples_(static_cast<std::size_t>(std::max<std::int64_t>(conceal_fade.count(), 0) * 8))
+    , conceal_pos_(fade_samples_) {}
 
 jitter_buffer::duration_fn g711_decoder_stage::duration_fn() const noexcept {
   return &g711_duration;
 }
 
-std::string g711_decoder_stage::name() const { return join_names("g711", next_name()); }
+std::string g711_decoder_stage::name() const {
+  return join_names("g711", next_name());
+}
 
 void g711_decoder_stage::reset() noexcept {
   decoder_stage::reset();
@@ -145,17 +147,19 @@ std::uint32_t opus_duration(std::span<const std::uint8_t> payload) noexcept {
 
 opus_decoder_stage::opus_decoder_stage(opus_decoder dec, bool use_fec,
                                        std::chrono::milliseconds conceal_limit, pcm_sink* next)
-  : decoder_stage(48000, internal_rate_hz, next)
-  , dec_(std::move(dec))
-  , use_fec_(use_fec)
-  , conceal_limit_samples_(static_cast<std::size_t>(conceal_limit.count()) * internal_rate_hz /
-                           1000) {}
+    : decoder_stage(48000, internal_rate_hz, next)
+    , dec_(std::move(dec))
+    , use_fec_(use_fec)
+    , conceal_limit_samples_(static_cast<std::size_t>(conceal_limit.count()) * internal_rate_hz /
+                             1000) {}
 
 jitter_buffer::duration_fn opus_decoder_stage::duration_fn() const noexcept {
   return &opus_duration;
 }
 
-std::string opus_decoder_stage::name() const { return join_names("opus", next_name()); }
+std::string opus_decoder_stage::name() const {
+  return join_names("opus", next_name());
+}
 
 void opus_decoder_stage::reset() noexcept {
   decoder_stage::reset();
@@ -183,14 +187,12 @@ void opus_decoder_stage::conceal(std::size_t n, const rtp_packet* next) {
   if (conceal_run_ < conceal_limit_samples_ && out.size() == padded) {
     if (use_fec_ && next) {
       got = dec_.recover(next->payload, out);
-      if (got > 0)
-        ++recovered_;
+      if (got > 0) ++recovered_;
     } else {
       got = dec_.conceal(out);
     }
   }
-  if (got < 0)
-    std::fill(out.begin(), out.end(), std::int16_t{0});
+  if (got < 0) std::fill(out.begin(), out.end(), std::int16_t{0});
   conceal_run_ += n;
   fifo_.commit(std::min(n, out.size()));
   pushed(frame_origin::concealed);
@@ -213,7 +215,8 @@ void opus_decoder_stage::on_gap(std::uint32_t duration, gap_kind kind, const rtp
 
 resample_stage::resample_stage(std::uint32_t in_rate_hz, std::uint32_t out_rate_hz, int quality,
                                pcm_sink* next)
-  : rs_(in_rate_hz, out_rate_hz, quality), next_(next) {}
+    : rs_(in_rate_hz, out_rate_hz, quality)
+    , next_(next) {}
 
 void resample_stage::on_frame(const frame_view& f) {
   const std::size_t n = rs_.process(f.samples, out_);
@@ -230,7 +233,9 @@ std::string resample_stage::name() const {
 // --- vad_stage -----------------------------------------------------------------------------
 
 vad_stage::vad_stage(const vad_options& o, const event_callback* events, pcm_sink* next)
-  : vad_(o), events_(events), next_(next) {}
+    : vad_(o)
+    , events_(events)
+    , next_(next) {}
 
 void vad_stage::on_frame(const frame_view& f) {
   const vad_result r = vad_.process(f);
@@ -243,8 +248,7 @@ void vad_stage::on_frame(const frame_view& f) {
           r.at, std::chrono::duration_cast<std::chrono::milliseconds>(r.at - started_at_)});
     }
   }
-  if (next_)
-    next_->on_frame(f);
+  if (next_) next_->on_frame(f);
 }
 
 std::string vad_stage::name() const {
@@ -254,10 +258,8 @@ std::string vad_stage::name() const {
 // --- tee_stage, capture_stage --------------------------------------------------------------
 
 void tee_stage::on_frame(const frame_view& f) {
-  if (tap_)
-    tap_->on_frame(f);
-  if (next_)
-    next_->on_frame(f);
+  if (tap_) tap_->on_frame(f);
+  if (next_) next_->on_frame(f);
 }
 
 std::string tee_stage::name() const {
@@ -273,17 +275,16 @@ void capture_stage::on_frame(const frame_view& f) {
   out_->time = f.time;
   out_->sequence = f.sequence;
   out_->origin = f.origin;
-  if (next_)
-    next_->on_frame(f);
+  if (next_) next_->on_frame(f);
 }
 
 // --- encoders ------------------------------------------------------------------------------
 
 encoder_stage::encoder_stage(std::uint8_t payload_type, std::uint32_t rtp_clock_hz,
                              rtp_handler* next) noexcept
-  : payload_type_(payload_type)
-  , units_per_frame_(static_cast<std::uint32_t>(frame_samples_at(rtp_clock_hz)))
-  , next_(next) {}
+    : payload_type_(payload_type)
+    , units_per_frame_(static_cast<std::uint32_t>(frame_samples_at(rtp_clock_hz)))
+    , next_(next) {}
 
 void encoder_stage::send(const frame_view& f, std::span<const std::uint8_t> payload) {
   rtp_packet p;
@@ -293,24 +294,27 @@ void encoder_stage::send(const frame_view& f, std::span<const std::uint8_t> payl
   p.payload = payload;
   first_ = false;
   last_origin_ = f.origin;
-  if (next_)
-    next_->on_rtp(p);
+  if (next_) next_->on_rtp(p);
 }
 
 g711_encoder_stage::g711_encoder_stage(g711::law law, std::uint8_t payload_type,
                                        rtp_handler* next) noexcept
-  : encoder_stage(payload_type, 8000, next), law_(law) {}
+    : encoder_stage(payload_type, 8000, next)
+    , law_(law) {}
 
 void g711_encoder_stage::on_frame(const frame_view& f) {
   const std::size_t n = g711::encode(law_, f.samples, payload_);
   send(f, std::span<const std::uint8_t>{payload_.data(), n});
 }
 
-std::string g711_encoder_stage::name() const { return join_names("g711", next_name()); }
+std::string g711_encoder_stage::name() const {
+  return join_names("g711", next_name());
+}
 
 opus_encoder_stage::opus_encoder_stage(opus_encoder enc, std::uint8_t payload_type,
                                        rtp_handler* next) noexcept
-  : encoder_stage(payload_type, 48000, next), enc_(std::move(enc)) {}
+    : encoder_stage(payload_type, 48000, next)
+    , enc_(std::move(enc)) {}
 
 void opus_encoder_stage::on_frame(const frame_view& f) {
   const int n = enc_.encode(f.samples, payload_);
@@ -321,13 +325,18 @@ void opus_encoder_stage::on_frame(const frame_view& f) {
   send(f, std::span<const std::uint8_t>{payload_.data(), static_cast<std::size_t>(n)});
 }
 
-std::string opus_encoder_stage::name() const { return join_names("opus", next_name()); }
+std::string opus_encoder_stage::name() const {
+  return join_names("opus", next_name());
+}
 
 // --- rtp_sender ----------------------------------------------------------------------------
 
 rtp_sender::rtp_sender(std::string label, std::uint32_t ssrc, std::uint16_t initial_sequence,
                        std::uint32_t initial_timestamp)
-  : label_(std::move(label)), ssrc_(ssrc), seq_(initial_sequence), ts_base_(initial_timestamp) {}
+    : label_(std::move(label))
+    , ssrc_(ssrc)
+    , seq_(initial_sequence)
+    , ts_base_(initial_timestamp) {}
 
 void rtp_sender::on_rtp(const rtp_packet& in) {
   rtp_packet p;
@@ -338,8 +347,7 @@ void rtp_sender::on_rtp(const rtp_packet& in) {
   p.ssrc = ssrc_;
   p.payload = in.payload;
   size_ = write_rtp(p, buf_);
-  if (size_ == 0)
-    return;
+  if (size_ == 0) return;
   ++seq_;
   ++packets_;
   octets_ += static_cast<std::uint32_t>(in.payload.size());

@@ -159,7 +159,9 @@ private:
 /// Hands each frame to a side sink (a recorder) and then on.
 class tee_stage final : public pcm_sink {
 public:
-  tee_stage(pcm_sink* tap, pcm_sink* next) noexcept : tap_(tap), next_(next) {}
+  tee_stage(pcm_sink* tap, pcm_sink* next) noexcept
+      : tap_(tap)
+      , next_(next) {}
   void on_frame(const frame_view& f) override;
   std::string name() const override;
 
@@ -172,7 +174,9 @@ private:
 /// next stage. The inbound chain's last stage.
 class capture_stage final : public pcm_sink {
 public:
-  capture_stage(frame* out, pcm_sink* next) noexcept : out_(out), next_(next) {}
+  capture_stage(frame* out, pcm_sink* next) noexcept
+      : out_(out)
+      , next_(next) {}
   void on_frame(const frame_view& f) override;
   std::string name() const override { return next_ ? next_->name() : std::string{}; }
 

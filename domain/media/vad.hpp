@@ -14,6 +14,7 @@
 /// slowly while speaking, so a long utterance does not become the floor), so thresholds track
 /// the line's noise. Single-threaded; one per inbound chain.
 
+#include "domain/media/defaults.hpp"
 #include "domain/media/frame.hpp"
 
 #include <chrono>
@@ -21,16 +22,17 @@
 namespace gobi::media {
 
 struct vad_options {
-  double start_margin_db = 12.0;   ///< above the floor to count as speech
-  double stop_margin_db = 6.0;     ///< below floor + this counts as quiet
-  double min_speech_dbfs = -50.0;  ///< never speech below this level, whatever the floor
-  double min_floor_dbfs = -75.0;   ///< floor clamp: digital silence does not make 0 loud
-  double max_floor_dbfs = -35.0;   ///< floor clamp: noise louder than this reads as speech
-  int start_frames = 2;            ///< consecutive loud frames to start (20 ms each)
-  std::chrono::milliseconds hangover{300};            ///< quiet this long to end
-  std::chrono::milliseconds floor_rise{1000};         ///< time constant, not speaking
-  std::chrono::milliseconds floor_rise_speaking{4000}; ///< time constant, speaking
-  std::chrono::milliseconds floor_fall{40};           ///< time constant going down
+  double start_margin_db = defaults::vad_start_margin_db; ///< above the floor: speech
+  double stop_margin_db = defaults::vad_stop_margin_db;   ///< below floor + this: quiet
+  double min_speech_dbfs = defaults::vad_min_speech_dbfs; ///< never speech below this
+  double min_floor_dbfs = defaults::vad_min_floor_dbfs;   ///< digital silence is not a floor
+  double max_floor_dbfs = defaults::vad_max_floor_dbfs;   ///< louder "noise" reads as speech
+  int start_frames = defaults::vad_start_frames;          ///< consecutive loud frames (20 ms each)
+  std::chrono::milliseconds hangover{defaults::vad_hangover_ms}; ///< quiet this long to end
+  /// Time constants of the floor: rising while quiet, rising while speaking, falling.
+  std::chrono::milliseconds floor_rise{defaults::vad_floor_rise_ms};
+  std::chrono::milliseconds floor_rise_speaking{defaults::vad_floor_rise_speaking_ms};
+  std::chrono::milliseconds floor_fall{defaults::vad_floor_fall_ms};
 };
 
 enum class vad_transition : std::uint8_t { none, speech_started, speech_ended };

@@ -9,16 +9,14 @@
 namespace gobi::media {
 
 bool memory_byte_sink::write(std::span<const std::uint8_t> d) {
-  if (data_.size() < pos_ + d.size())
-    data_.resize(pos_ + d.size());
+  if (data_.size() < pos_ + d.size()) data_.resize(pos_ + d.size());
   std::copy(d.begin(), d.end(), data_.begin() + static_cast<std::ptrdiff_t>(pos_));
   pos_ += d.size();
   return true;
 }
 
 bool memory_byte_sink::seek(std::uint64_t offset) {
-  if (offset > data_.size())
-    return false;
+  if (offset > data_.size()) return false;
   pos_ = static_cast<std::size_t>(offset);
   return true;
 }
@@ -29,7 +27,9 @@ constexpr std::uint64_t max_data_bytes = 0xffffffffull - (wav_header_bytes - 8);
 } // namespace
 
 wav_writer::wav_writer(byte_sink& sink, std::uint32_t sample_rate_hz, std::uint16_t channels)
-  : sink_(sink), rate_(sample_rate_hz), channels_(channels) {
+    : sink_(sink)
+    , rate_(sample_rate_hz)
+    , channels_(channels) {
   std::array<std::uint8_t, wav_header_bytes> h{};
   std::memcpy(&h[0], "RIFF", 4);
   bytes::store_le32(&h[4], 0); // fixed at close: 36 + data bytes
@@ -39,7 +39,7 @@ wav_writer::wav_writer(byte_sink& sink, std::uint32_t sample_rate_hz, std::uint1
   bytes::store_le16(&h[20], 1);  // PCM
   bytes::store_le16(&h[22], channels);
   bytes::store_le32(&h[24], sample_rate_hz);
-  bytes::store_le32(&h[28], sample_rate_hz * channels * 2u); // byte rate
+  bytes::store_le32(&h[28], sample_rate_hz * channels * 2u);            // byte rate
   bytes::store_le16(&h[32], static_cast<std::uint16_t>(channels * 2u)); // block align
   bytes::store_le16(&h[34], 16);                                        // bits per sample
   std::memcpy(&h[36], "data", 4);
@@ -48,18 +48,15 @@ wav_writer::wav_writer(byte_sink& sink, std::uint32_t sample_rate_hz, std::uint1
 }
 
 bool wav_writer::write(std::span<const std::int16_t> interleaved) {
-  if (!ok_ || closed_)
-    return false;
-  if (data_bytes_ + interleaved.size() * 2 > max_data_bytes)
-    return ok_ = false;
+  if (!ok_ || closed_) return false;
+  if (data_bytes_ + interleaved.size() * 2 > max_data_bytes) return ok_ = false;
   // Little-endian on the wire whatever the host: convert through a small stack buffer.
   std::array<std::uint8_t, 2048> buf;
   for (std::size_t i = 0; i < interleaved.size();) {
     const std::size_t n = std::min(interleaved.size() - i, buf.size() / 2);
     for (std::size_t k = 0; k < n; ++k)
       bytes::store_le16(&buf[2 * k], static_cast<std::uint16_t>(interleaved[i + k]));
-    if (!sink_.write(std::span<const std::uint8_t>{buf.data(), 2 * n}))
-      return ok_ = false;
+    if (!sink_.write(std::span<const std::uint8_t>{buf.data(), 2 * n})) return ok_ = false;
     i += n;
   }
   data_bytes_ += interleaved.size() * 2;
@@ -67,11 +64,9 @@ bool wav_writer::write(std::span<const std::int16_t> interleaved) {
 }
 
 bool wav_writer::close() {
-  if (closed_)
-    return ok_;
+  if (closed_) return ok_;
   closed_ = true;
-  if (!ok_)
-    return false;
+  if (!ok_) return false;
   std::array<std::uint8_t, 4> v{};
   bytes::store_le32(v.data(), static_cast<std::uint32_t>(data_bytes_ + wav_header_bytes - 8));
   ok_ = sink_.seek(4) && sink_.write(v);

@@ -23,8 +23,9 @@ namespace {
 /// sent: its delay, or nothing (lost); `duplicate(i)` sends it twice.
 class memory_pipe {
 public:
-  std::function<std::optional<std::chrono::microseconds>(std::size_t)> fate =
-      [](std::size_t) { return std::optional<std::chrono::microseconds>{30ms}; };
+  std::function<std::optional<std::chrono::microseconds>(std::size_t)> fate = [](std::size_t) {
+    return std::optional<std::chrono::microseconds>{30ms};
+  };
   std::function<bool(std::size_t)> duplicate = [](std::size_t) { return false; };
 
   void send(std::span<const std::uint8_t> bytes, media_time now) {
@@ -69,12 +70,10 @@ struct events {
   event_callback callback() {
     return [this](const media_event& e) { all.push_back(e); };
   }
-  template <class T>
-  std::vector<T> of() const {
+  template <class T> std::vector<T> of() const {
     std::vector<T> v;
     for (const auto& e : all)
-      if (const auto* x = std::get_if<T>(&e))
-        v.push_back(*x);
+      if (const auto* x = std::get_if<T>(&e)) v.push_back(*x);
     return v;
   }
 };
@@ -82,7 +81,8 @@ struct events {
 /// A named sink that keeps every frame it sees (the STT stand-in).
 class collecting_sink final : public pcm_sink {
 public:
-  explicit collecting_sink(std::string n) : name_(std::move(n)) {}
+  explicit collecting_sink(std::string n)
+      : name_(std::move(n)) {}
   void on_frame(const frame_view& f) override {
     CHECK(f.sample_rate_hz == internal_rate_hz);
     CHECK(f.samples.size() == frame_samples);
@@ -97,20 +97,21 @@ private:
   std::string name_;
 };
 
-template <class T>
-T must(gobi::result<T> r) {
+template <class T> T must(gobi::result<T> r) {
   REQUIRE(r.ok());
   return std::move(r).value();
 }
 
-std::span<const std::int16_t> window(const std::vector<std::int16_t>& v, std::chrono::milliseconds from,
-                                     std::chrono::milliseconds to) {
+std::span<const std::int16_t> window(const std::vector<std::int16_t>& v,
+                                     std::chrono::milliseconds from, std::chrono::milliseconds to) {
   const auto a = static_cast<std::size_t>(from.count() * 16);
   const auto b = std::min(v.size(), static_cast<std::size_t>(to.count() * 16));
   return std::span<const std::int16_t>{v}.subspan(a, b - a);
 }
 
-int pt_of(std::span<const std::uint8_t> p) { return p[1] & 0x7f; }
+int pt_of(std::span<const std::uint8_t> p) {
+  return p[1] & 0x7f;
+}
 
 } // namespace
 
@@ -125,7 +126,8 @@ TEST_CASE("media chain: names read like the stages they are made of") {
   const std::vector<row> rows{
       {codec_params::pcmu(), nullptr, "rtp(PCMU/8000) -> jitter -> g711 -> resample(16000) -> vad",
        "pcm(16000) -> resample(8000) -> g711 -> rtp(PCMU/8000)"},
-      {codec_params::pcma(), &stt, "rtp(PCMA/8000) -> jitter -> g711 -> resample(16000) -> vad -> stt",
+      {codec_params::pcma(), &stt,
+       "rtp(PCMA/8000) -> jitter -> g711 -> resample(16000) -> vad -> stt",
        "pcm(16000) -> resample(8000) -> g711 -> rtp(PCMA/8000)"},
       {codec_params::opus(), &stt, "rtp(opus/48000/2) -> jitter -> opus -> vad -> stt",
        "pcm(16000) -> opus -> rtp(opus/48000/2)"},
@@ -147,7 +149,8 @@ TEST_CASE("media chain: names read like the stages they are made of") {
         "pcm(16000) -> tee(recorder(agent)) -> resample(8000) -> g711 -> rtp(PCMU/8000)");
   inbound_options in;
   in.vad_enabled = false;
-  CHECK(must(build_inbound_chain(in))->name() == "rtp(PCMU/8000) -> jitter -> g711 -> resample(16000)");
+  CHECK(must(build_inbound_chain(in))->name() ==
+        "rtp(PCMU/8000) -> jitter -> g711 -> resample(16000)");
 
   // What a chain cannot do is refused at build, not discovered per packet.
   in.codec = codec_params::pcmu();
@@ -185,7 +188,7 @@ TEST_CASE("media chain: outbound sends exactly one packet per tick") {
       now += 20ms;
     };
     for (int i = 0; i < 5; ++i)
-      tick(); // silence
+      tick();                                              // silence
     const auto tone = test::tone(1000, 8000, 1600, 16000); // 100 ms
     CHECK(a->play(tone) == 1600);
     for (int i = 0; i < 10; ++i)
@@ -213,12 +216,12 @@ TEST_CASE("media chain: outbound sends exactly one packet per tick") {
       // The marker: the first packet, and the first of each talk spurt.
       CHECK(p.marker == (i == 0 || i == 5 || i == 15));
       if (r.codec.kind == codec_kind::pcmu) {
-        const bool silent = std::all_of(p.payload.begin(), p.payload.end(), [](auto b) { return b == 0xFF; });
+        const bool silent =
+            std::all_of(p.payload.begin(), p.payload.end(), [](auto b) { return b == 0xFF; });
         CHECK(p.payload.size() == 160);
         const bool playing = (i >= 5 && i < 10) || (i >= 15 && i < 18);
         const bool tail = i == 10 || i == 18; // the resampler's filter still rings
-        if (!tail)
-          CHECK(silent == !playing);
+        if (!tail) CHECK(silent == !playing);
       }
     }
     const auto done = ev.of<playback_finished>();
@@ -230,8 +233,7 @@ TEST_CASE("media chain: outbound sends exactly one packet per tick") {
     const auto si = a->make_sender_info(0x1234ull << 32, now - 20ms);
     CHECK(si.packet_count == 21);
     CHECK(si.rtp_timestamp == static_cast<std::uint32_t>(0xfffff000u + 20 * r.units));
-    if (r.codec.kind == codec_kind::pcmu)
-      CHECK(si.octet_count == 21 * 160);
+    if (r.codec.kind == codec_kind::pcmu) CHECK(si.octet_count == 21 * 160);
   }
 }
 
@@ -245,8 +247,7 @@ TEST_CASE("media chain: a 1 kHz tone sent by A arrives at B as a 1 kHz tone") {
       {"clean", [](std::size_t) { return std::optional<std::chrono::microseconds>{30ms}; }, false},
       {"jitter, reordering, 3% loss, duplicates",
        [](std::size_t i) -> std::optional<std::chrono::microseconds> {
-         if (i % 33 == 16)
-           return std::nullopt;
+         if (i % 33 == 16) return std::nullopt;
          return std::chrono::microseconds{30ms} + std::chrono::milliseconds{(i * 37) % 45};
        },
        true},
@@ -287,8 +288,7 @@ TEST_CASE("media chain: a 1 kHz tone sent by A arrives at B as a 1 kHz tone") {
       const double want = n.dup ? 0.8 : 0.95;
       CHECK(test::tone_fraction(steady, 1000, 16000) > want);
       CHECK(test::tone_fraction(steady, 600, 16000) < 0.01);
-      if (!n.dup)
-        CHECK(std::abs(20 * std::log10(test::rms(steady) / test::rms(tone))) < 2.0);
+      if (!n.dup) CHECK(std::abs(20 * std::log10(test::rms(steady) / test::rms(tone))) < 2.0);
       CHECK(test::rms(window(stt.samples, 2600ms, 3000ms)) < 50); // quiet after the end
 
       // A finished its playout once; B heard one utterance.
@@ -432,7 +432,8 @@ TEST_CASE("media chain: bad datagrams, other payload types and a new source") {
   CHECK(b->remote_ssrc() == 7);
   // The remote re-INVITEd: a new SSRC with its own numbering.
   for (std::uint16_t i = 0; i < 20; ++i, now += 20ms) {
-    CHECK(b->push(packet(0, static_cast<std::uint16_t>(40000 + i), 999999u + i * 160u, 8), now) == rtp_error::ok);
+    CHECK(b->push(packet(0, static_cast<std::uint16_t>(40000 + i), 999999u + i * 160u, 8), now) ==
+          rtp_error::ok);
     b->tick(now);
   }
   CHECK(b->remote_ssrc() == 8);
@@ -456,10 +457,8 @@ TEST_CASE("media chain: both sides recorded in one stereo file") {
   const auto agent_tone = test::tone(2000, 8000, 8000, 16000);  // 0.5 s
   const auto caller_tone = test::tone(1000, 8000, 8000, 16000); // 0.5 s
   for (media_time now{0}; now < media_time{2000ms}; now += 20ms) {
-    if (now == media_time{100ms})
-      CHECK(agent->play(agent_tone) == agent_tone.size());
-    if (now == media_time{1000ms})
-      CHECK(caller->play(caller_tone) == caller_tone.size());
+    if (now == media_time{100ms}) CHECK(agent->play(agent_tone) == agent_tone.size());
+    if (now == media_time{1000ms}) CHECK(caller->play(caller_tone) == caller_tone.size());
     agent->tick(now);
     wire.send(caller->tick(now), now);
     wire.deliver(*from_caller, now);

@@ -20,7 +20,8 @@ namespace {
 constexpr std::size_t frame16 = 320;
 
 /// Encodes `pcm` (16 kHz) in 20 ms packets.
-std::vector<std::vector<std::uint8_t>> encode_all(opus_encoder& enc, const std::vector<std::int16_t>& pcm) {
+std::vector<std::vector<std::uint8_t>> encode_all(opus_encoder& enc,
+                                                  const std::vector<std::int16_t>& pcm) {
   std::vector<std::vector<std::uint8_t>> packets;
   std::array<std::uint8_t, 512> buf{};
   for (std::size_t i = 0; i + frame16 <= pcm.size(); i += frame16) {

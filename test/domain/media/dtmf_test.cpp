@@ -46,7 +46,8 @@ TEST_CASE("media dtmf: a sent digit is updates with a growing duration, then the
     std::chrono::milliseconds duration;
     int updates; ///< packets before the end packets
   };
-  for (const auto& r : std::vector<row>{{8000, 100ms, 4}, {8000, 20ms, 0}, {48000, 200ms, 9}, {8000, 90ms, 4}}) {
+  for (const auto& r :
+       std::vector<row>{{8000, 100ms, 4}, {8000, 20ms, 0}, {48000, 200ms, 9}, {8000, 90ms, 4}}) {
     CAPTURE(r.rate);
     CAPTURE(r.duration.count());
     dtmf_sender s{{r.rate, 10, 3, 3}};
@@ -56,8 +57,7 @@ TEST_CASE("media dtmf: a sent digit is updates with a growing duration, then the
     std::vector<dtmf_sender::packet> pkts;
     std::uint32_t ts = 777;
     for (int i = 0; i < 40; ++i, ts += tick)
-      if (auto p = s.next(ts))
-        pkts.push_back(*p);
+      if (auto p = s.next(ts)) pkts.push_back(*p);
     REQUIRE(pkts.size() == static_cast<std::size_t>(r.updates + 3));
     const auto total = static_cast<std::uint32_t>(r.updates + 1) * tick;
     for (std::size_t i = 0; i < pkts.size(); ++i) {
@@ -111,14 +111,12 @@ std::string detect(dtmf_detector& det, const std::vector<wire_packet>& pkts,
     p.arrival = w.arrival;
     for (const auto& d : det.on_packet(p)) {
       got += d.digit;
-      if (all)
-        all->push_back(d);
+      if (all) all->push_back(d);
     }
   }
   for (const auto& d : det.tick(media_time{100s})) {
     got += d.digit;
-    if (all)
-      all->push_back(d);
+    if (all) all->push_back(d);
   }
   return got;
 }
@@ -150,8 +148,7 @@ TEST_CASE("media dtmf: the detector copes with loss, repeats and reordering") {
   auto drop = [&](std::vector<std::size_t> idx) {
     std::vector<wire_packet> v;
     for (std::size_t i = 0; i < clean.size(); ++i)
-      if (std::find(idx.begin(), idx.end(), i) == idx.end())
-        v.push_back(clean[i]);
+      if (std::find(idx.begin(), idx.end(), i) == idx.end()) v.push_back(clean[i]);
     return v;
   };
   auto dup_all = [&] {
@@ -189,12 +186,11 @@ TEST_CASE("media dtmf: SIPp's RFC 2833 captures decode to their digit") {
     const char* file;
     char digit;
   };
-  const std::vector<row> rows{{"dtmf_2833_0.pcap", '0'}, {"dtmf_2833_1.pcap", '1'},
-                              {"dtmf_2833_2.pcap", '2'}, {"dtmf_2833_3.pcap", '3'},
-                              {"dtmf_2833_4.pcap", '4'}, {"dtmf_2833_5.pcap", '5'},
-                              {"dtmf_2833_6.pcap", '6'}, {"dtmf_2833_7.pcap", '7'},
-                              {"dtmf_2833_8.pcap", '8'}, {"dtmf_2833_9.pcap", '9'},
-                              {"dtmf_2833_star.pcap", '*'}, {"dtmf_2833_pound.pcap", '#'}};
+  const std::vector<row> rows{
+      {"dtmf_2833_0.pcap", '0'}, {"dtmf_2833_1.pcap", '1'},    {"dtmf_2833_2.pcap", '2'},
+      {"dtmf_2833_3.pcap", '3'}, {"dtmf_2833_4.pcap", '4'},    {"dtmf_2833_5.pcap", '5'},
+      {"dtmf_2833_6.pcap", '6'}, {"dtmf_2833_7.pcap", '7'},    {"dtmf_2833_8.pcap", '8'},
+      {"dtmf_2833_9.pcap", '9'}, {"dtmf_2833_star.pcap", '*'}, {"dtmf_2833_pound.pcap", '#'}};
   for (const auto& r : rows) {
     CAPTURE(r.file);
     const auto path = test::sip_tester_file(r.file);
@@ -222,7 +218,7 @@ TEST_CASE("media dtmf: SIPp's RFC 2833 captures decode to their digit") {
     REQUIRE(got.size() == 1); // three end packets, one digit
     CHECK(got[0].digit == r.digit);
     CHECK(got[0].rtp_timestamp == first.timestamp);
-    CHECK(got[0].duration == 280ms); // 2240 units at 8 kHz
+    CHECK(got[0].duration == 280ms);          // 2240 units at 8 kHz
     CHECK(got[0].at == records[7].time - t0); // the first end packet completed it
   }
 }

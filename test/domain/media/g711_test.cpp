@@ -25,8 +25,7 @@ std::map<int, int> read_decode_golden(const std::string& name) {
   std::map<int, int> m;
   std::string line;
   while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#')
-      continue;
+    if (line.empty() || line[0] == '#') continue;
     std::istringstream in(line);
     int code = 0, sample = 0;
     in >> std::hex >> code >> std::dec >> sample;
@@ -41,8 +40,7 @@ std::vector<std::uint8_t> read_encode_golden(const std::string& name) {
   std::vector<std::pair<int, int>> runs;
   std::string line;
   while (std::getline(f, line)) {
-    if (line.empty() || line[0] == '#')
-      continue;
+    if (line.empty() || line[0] == '#') continue;
     std::istringstream in(line);
     int first = 0, code = 0;
     in >> first >> std::hex >> code;
@@ -64,8 +62,8 @@ TEST_CASE("media g711: every code decodes as in the reference tables") {
     const char* file;
     std::int16_t (*decode)(std::uint8_t);
   };
-  for (const auto& r : {row{"g711_mu_decode.txt", g711::decode_mu},
-                        row{"g711_a_decode.txt", g711::decode_a}}) {
+  for (const auto& r :
+       {row{"g711_mu_decode.txt", g711::decode_mu}, row{"g711_a_decode.txt", g711::decode_a}}) {
     CAPTURE(r.file);
     const auto golden = read_decode_golden(r.file);
     REQUIRE(golden.size() == 256);

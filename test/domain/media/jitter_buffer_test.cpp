@@ -43,15 +43,13 @@ public:
   std::vector<std::uint16_t> played() const {
     std::vector<std::uint16_t> v;
     for (const auto& u : units)
-      if (u.k == kind::packet)
-        v.push_back(u.seq);
+      if (u.k == kind::packet) v.push_back(u.seq);
     return v;
   }
   std::uint64_t total(kind k) const {
     std::uint64_t n = 0;
     for (const auto& u : units)
-      if (u.k == k)
-        n += u.duration;
+      if (u.k == k) n += u.duration;
     return n;
   }
   std::uint64_t total() const {
@@ -116,8 +114,7 @@ void run(jitter_buffer& jb, std::vector<sent> packets, media_time until,
       jb.on_rtp(p);
     }
     jb.tick(t);
-    if (at_tick)
-      at_tick(t);
+    if (at_tick) at_tick(t);
   }
 }
 
@@ -130,15 +127,17 @@ std::vector<std::uint16_t> seq_range(std::uint16_t first, int n) {
 
 /// Units between the first and the last played packet (what a listener hears mid-stream).
 std::vector<unit> middle(const recording_stage& r) {
-  auto first = std::find_if(r.units.begin(), r.units.end(), [](const unit& u) { return u.k == kind::packet; });
-  auto last = std::find_if(r.units.rbegin(), r.units.rend(), [](const unit& u) { return u.k == kind::packet; });
-  if (first == r.units.end())
-    return {};
+  auto first = std::find_if(r.units.begin(), r.units.end(),
+                            [](const unit& u) { return u.k == kind::packet; });
+  auto last = std::find_if(r.units.rbegin(), r.units.rend(),
+                           [](const unit& u) { return u.k == kind::packet; });
+  if (first == r.units.end()) return {};
   return {first, last.base()};
 }
 
 std::uint64_t count(const std::vector<unit>& v, kind k) {
-  return static_cast<std::uint64_t>(std::count_if(v.begin(), v.end(), [k](const unit& u) { return u.k == k; }));
+  return static_cast<std::uint64_t>(
+      std::count_if(v.begin(), v.end(), [k](const unit& u) { return u.k == k; }));
 }
 
 jitter_options opts(std::chrono::milliseconds min = 20ms, std::chrono::milliseconds max = 200ms) {
@@ -162,8 +161,7 @@ TEST_CASE("media jitter: steady network plays every packet in order after the ta
   std::uint64_t ticks = 0;
   run(jb, s.packets, media_time{1200ms}, [&](media_time t) {
     ++ticks;
-    if (!first_play && !out.played().empty())
-      first_play = t;
+    if (!first_play && !out.played().empty()) first_play = t;
     // Every tick hands on exactly 20 ms of timeline.
     CHECK(out.total() == ticks * 160);
   });
@@ -229,13 +227,13 @@ TEST_CASE("media jitter: a packet later than its playout point is concealed, not
   CHECK((at + 2)->seq == 1011);
 }
 
-TEST_CASE("media jitter: a loss burst is concealed exactly where it was; FEC sees the next packet") {
+TEST_CASE(
+    "media jitter: a loss burst is concealed exactly where it was; FEC sees the next packet") {
   recording_stage out;
   jitter_buffer jb{opts(), g711_duration, &out};
   script s;
   for (int i = 0; i < 60; ++i)
-    if (i < 20 || i > 24)
-      s.add(i, 30ms);
+    if (i < 20 || i > 24) s.add(i, 30ms);
   run(jb, s.packets, media_time{1400ms});
   auto expected = seq_range(1000, 60);
   expected.erase(expected.begin() + 20, expected.begin() + 25);
@@ -279,10 +277,8 @@ TEST_CASE("media jitter: a jitter spike raises the target; calm lowers it again"
   }
   std::chrono::microseconds before{}, after_spike{}, at_end{}, delay_at_end{};
   run(jb, s.packets, media_time{14500ms}, [&](media_time t) {
-    if (t == media_time{1900ms})
-      before = jb.target_delay();
-    if (t == media_time{2400ms})
-      after_spike = jb.target_delay();
+    if (t == media_time{1900ms}) before = jb.target_delay();
+    if (t == media_time{2400ms}) after_spike = jb.target_delay();
     if (t == media_time{13900ms}) {
       at_end = jb.target_delay();
       delay_at_end = jb.playout_delay(t);
@@ -316,8 +312,7 @@ TEST_CASE("media jitter: talk spurts with silence between (marker, timestamp jum
   CHECK(out.total(kind::lost) <= 2 * 100 * 8);
   std::uint64_t silence = 0;
   for (const auto& u : mid)
-    if (u.k == kind::silence)
-      silence += u.duration;
+    if (u.k == kind::silence) silence += u.duration;
   CHECK(silence >= 1800 * 8);
 }
 

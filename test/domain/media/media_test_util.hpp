@@ -31,7 +31,8 @@ inline std::vector<std::int16_t> tone(double hz, double amplitude, std::size_t n
 /// Deterministic white noise (xorshift), uniform in [-amplitude, amplitude].
 class noise {
 public:
-  explicit noise(std::uint32_t seed = 0x2545f491) : s_(seed) {}
+  explicit noise(std::uint32_t seed = 0x2545f491)
+      : s_(seed) {}
   std::int16_t next(double amplitude) {
     s_ ^= s_ << 13;
     s_ ^= s_ >> 17;
@@ -59,8 +60,7 @@ inline double rms(std::span<const std::int16_t> x) {
 /// about 0 for a tone elsewhere or for silence.
 inline double tone_fraction(std::span<const std::int16_t> x, double hz, std::uint32_t rate) {
   const double e = energy(x);
-  if (x.empty() || e == 0)
-    return 0;
+  if (x.empty() || e == 0) return 0;
   const double w = 2 * std::numbers::pi * hz / rate;
   const double c = 2 * std::cos(w);
   double s1 = 0, s2 = 0;
@@ -87,8 +87,7 @@ struct pcap_record {
 inline std::vector<pcap_record> read_pcap_udp(const std::string& path) {
   const auto d = read_file(path);
   std::vector<pcap_record> out;
-  if (d.size() < 24)
-    return out;
+  if (d.size() < 24) return out;
   auto le32 = [&](std::size_t p) {
     return std::uint32_t{d[p]} | std::uint32_t{d[p + 1]} << 8 | std::uint32_t{d[p + 2]} << 16 |
            std::uint32_t{d[p + 3]} << 24;
@@ -100,22 +99,19 @@ inline std::vector<pcap_record> read_pcap_udp(const std::string& path) {
     const std::size_t len = le32(p + 8);
     const std::size_t rec = p + 16;
     p = rec + len;
-    if (p > d.size() || len < 14 + 20 + 8)
-      break;
+    if (p > d.size() || len < 14 + 20 + 8) break;
     const std::size_t ethertype = std::size_t{d[rec + 12]} << 8 | d[rec + 13];
-    if (ethertype != 0x0800)
-      continue;
+    if (ethertype != 0x0800) continue;
     const std::size_t ip = rec + 14;
     const std::size_t ihl = (d[ip] & 0x0f) * 4u;
-    if ((d[ip] >> 4) != 4 || d[ip + 9] != 17)
-      continue;
+    if ((d[ip] >> 4) != 4 || d[ip + 9] != 17) continue;
     const std::size_t udp = ip + ihl;
     const std::size_t udp_len = std::size_t{d[udp + 4]} << 8 | d[udp + 5];
-    if (udp_len < 8 || udp + udp_len > rec + len)
-      continue;
-    out.push_back({media_time{sec * 1'000'000 + usec},
-                   std::vector<std::uint8_t>(d.begin() + static_cast<std::ptrdiff_t>(udp + 8),
-                                             d.begin() + static_cast<std::ptrdiff_t>(udp + udp_len))});
+    if (udp_len < 8 || udp + udp_len > rec + len) continue;
+    out.push_back(
+        {media_time{sec * 1'000'000 + usec},
+         std::vector<std::uint8_t>(d.begin() + static_cast<std::ptrdiff_t>(udp + 8),
+                                   d.begin() + static_cast<std::ptrdiff_t>(udp + udp_len))});
   }
   return out;
 }

@@ -20,13 +20,14 @@ std::uint32_t le32(const std::vector<std::uint8_t>& d, std::size_t p) {
 /// One channel of a 16-bit stereo WAV's samples.
 std::vector<std::int16_t> channel(const std::vector<std::uint8_t>& wav, int c) {
   std::vector<std::int16_t> v;
-  for (std::size_t p = wav_header_bytes + 2 * static_cast<std::size_t>(c); p + 1 < wav.size(); p += 4)
+  for (std::size_t p = wav_header_bytes + 2 * static_cast<std::size_t>(c); p + 1 < wav.size();
+       p += 4)
     v.push_back(static_cast<std::int16_t>(wav[p] | wav[p + 1] << 8));
   return v;
 }
 
-std::span<const std::int16_t> window(const std::vector<std::int16_t>& v, std::chrono::milliseconds from,
-                                     std::chrono::milliseconds to) {
+std::span<const std::int16_t> window(const std::vector<std::int16_t>& v,
+                                     std::chrono::milliseconds from, std::chrono::milliseconds to) {
   const auto a = static_cast<std::size_t>(from.count() * 16);
   const auto b = static_cast<std::size_t>(to.count() * 16);
   return std::span<const std::int16_t>{v}.subspan(a, b - a);
@@ -53,15 +54,15 @@ TEST_CASE("media wav: header laid out for 16-bit PCM and fixed up at close") {
   REQUIRE(w.write(samples));
   REQUIRE(w.close());
   REQUIRE(w.close()); // idempotent
-  const std::vector<std::uint8_t> expected{
-      'R', 'I', 'F', 'F', 48, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' ', 16, 0, 0, 0,
-      1, 0,             // PCM
-      2, 0,             // channels
-      0x80, 0x3e, 0, 0, // 16000 Hz
-      0x00, 0xfa, 0, 0, // 64000 bytes/s
-      4, 0, 16, 0,      // block align, bits
-      'd', 'a', 't', 'a', 12, 0, 0, 0,
-      1, 0, 0xff, 0xff, 0x00, 0x01, 0x00, 0x80, 0xff, 0x7f, 0, 0};
+  const std::vector<std::uint8_t> expected{'R',  'I',  'F',  'F',  48,   0,    0,    0,    'W', 'A',
+                                           'V',  'E',  'f',  'm',  't',  ' ',  16,   0,    0,   0,
+                                           1,    0,             // PCM
+                                           2,    0,             // channels
+                                           0x80, 0x3e, 0,    0, // 16000 Hz
+                                           0x00, 0xfa, 0,    0, // 64000 bytes/s
+                                           4,    0,    16,   0, // block align, bits
+                                           'd',  'a',  't',  'a',  12,   0,    0,    0,    1,   0,
+                                           0xff, 0xff, 0x00, 0x01, 0x00, 0x80, 0xff, 0x7f, 0,   0};
   CHECK(sink.data() == expected);
   CHECK(w.data_bytes() == 12);
   CHECK_FALSE(w.write(samples)); // closed
@@ -87,10 +88,8 @@ TEST_CASE("media recorder: caller left, agent right, each where the clock says")
   CHECK(rec.agent().name() == "recorder(agent)");
   // Interleaved as the media thread would deliver them: tick by tick.
   for (auto t = 0ms; t < 1500ms; t += 20ms) {
-    if (t < 1000ms)
-      speak(rec.caller(), 1000, t, t + 20ms);
-    if (t >= 500ms)
-      speak(rec.agent(), 2000, t, t + 20ms);
+    if (t < 1000ms) speak(rec.caller(), 1000, t, t + 20ms);
+    if (t >= 500ms) speak(rec.agent(), 2000, t, t + 20ms);
   }
   REQUIRE(rec.close());
   const auto& wav = sink.data();
@@ -112,7 +111,9 @@ TEST_CASE("media recorder: tick jitter does not tear the audio; a pause leaves s
   call_recorder rec{sink};
   // Caller ticks up to 4 ms early or late: the audio stays continuous (a clean tone). The
   // caller's stream pauses 1000-1300 ms, then resumes on schedule.
-  auto wobble = [](int i) { return std::chrono::microseconds{i == 0 ? 0 : ((i * 7) % 9 - 4) * 1000}; };
+  auto wobble = [](int i) {
+    return std::chrono::microseconds{i == 0 ? 0 : ((i * 7) % 9 - 4) * 1000};
+  };
   int i = 0;
   for (auto t = 0ms; t < 2000ms; t += 20ms, ++i) {
     if (t < 1000ms || t >= 1300ms) {

@@ -132,8 +132,7 @@ TEST_CASE("media rtcp: malformed compounds are refused with a reason") {
   };
   auto patched = [&](std::size_t at, std::uint8_t v) {
     bytes_t d = good;
-    if (at < d.size())
-      d.data()[at] = v;
+    if (at < d.size()) d.data()[at] = v;
     return d;
   };
   const std::vector<row> rows{
@@ -221,7 +220,8 @@ TEST_CASE("media rtcp: receiver statistics count loss (RFC 3550 A.3)") {
   };
   const std::vector<row> rows{
       {"in order", run(1000, 100), 0, 1099, 0},
-      {"10 lost", without(run(1000, 100), 40, 10), 10, 1099, static_cast<std::uint8_t>(10 * 256 / 99)},
+      {"10 lost", without(run(1000, 100), 40, 10), 10, 1099,
+       static_cast<std::uint8_t>(10 * 256 / 99)},
       // Both copies of the probation packet are ignored: 49 expected, 98 received.
       {"all duplicated", twice(run(1000, 50)), -49, 1049, 0},
       {"reordered pairs", swapped(run(1000, 100)), 0, 1099, 0},
@@ -263,7 +263,8 @@ TEST_CASE("media rtcp: interarrival jitter (RFC 3550 A.8)") {
     std::uint32_t expected; ///< in 8 kHz units
   };
   // Transit alternating between d and d + w changes by w every packet: J converges to w.
-  for (const auto& r : std::vector<row>{{"steady", 0, 0}, {"10 ms wobble", 10'000, 80}, {"2 ms", 2'000, 16}}) {
+  for (const auto& r :
+       std::vector<row>{{"steady", 0, 0}, {"10 ms wobble", 10'000, 80}, {"2 ms", 2'000, 16}}) {
     CAPTURE(r.what);
     receiver_stats s{{8000}};
     for (std::uint16_t q = 0; q < 500; ++q) {

@@ -32,21 +32,22 @@ std::vector<event> run_vad(energy_vad& vad, std::chrono::milliseconds total, dou
                            const std::vector<interval>& speech) {
   std::vector<event> events;
   test::noise n;
-  const double noise_amp = noise_dbfs < -100 ? 0 : 32768 * std::pow(10, noise_dbfs / 20) * std::sqrt(3.0);
+  const double noise_amp =
+      noise_dbfs < -100 ? 0 : 32768 * std::pow(10, noise_dbfs / 20) * std::sqrt(3.0);
   std::vector<std::int16_t> f(320);
   std::size_t sample = 0;
   for (auto t = 0ms; t < total; t += 20ms) {
     double tone_amp = 0;
     for (const auto& s : speech)
-      if (t >= s.from && t < s.to)
-        tone_amp = 32768 * std::pow(10, s.dbfs / 20) * std::sqrt(2.0);
+      if (t >= s.from && t < s.to) tone_amp = 32768 * std::pow(10, s.dbfs / 20) * std::sqrt(2.0);
     for (auto& v : f) {
-      const double x = tone_amp * std::sin(2 * 3.14159265358979 * 440 * static_cast<double>(sample++) / 16000);
-      v = static_cast<std::int16_t>(std::lround(std::clamp(x + n.next(noise_amp), -32768.0, 32767.0)));
+      const double x =
+          tone_amp * std::sin(2 * 3.14159265358979 * 440 * static_cast<double>(sample++) / 16000);
+      v = static_cast<std::int16_t>(
+          std::lround(std::clamp(x + n.next(noise_amp), -32768.0, 32767.0)));
     }
     const auto r = vad.process(frame_view{f, 16000, media_time{t}, 0, frame_origin::audio});
-    if (r.transition != vad_transition::none)
-      events.push_back({r.transition, r.at, media_time{t}});
+    if (r.transition != vad_transition::none) events.push_back({r.transition, r.at, media_time{t}});
   }
   return events;
 }
@@ -83,16 +84,15 @@ TEST_CASE("media vad: no speech, no events, whatever the steady background") {
     CAPTURE(noise);
     energy_vad vad;
     CHECK(run_vad(vad, 5000ms, noise, {}).empty());
-    if (noise > -70)
-      CHECK(std::abs(vad.noise_floor_dbfs() - noise) < 3.0);
+    if (noise > -70) CHECK(std::abs(vad.noise_floor_dbfs() - noise) < 3.0);
   }
 }
 
 TEST_CASE("media vad: short blips do not start; short pauses do not end") {
   energy_vad vad;
   const auto ev = run_vad(vad, 4000ms, -60,
-                          {{300ms, 320ms, -20},    // one loud frame: not speech
-                           {1000ms, 1600ms, -20},  // speech ...
+                          {{300ms, 320ms, -20},     // one loud frame: not speech
+                           {1000ms, 1600ms, -20},   // speech ...
                            {1800ms, 2400ms, -20}}); // ... with a 200 ms pause (< hangover)
   REQUIRE(ev.size() == 2);
   CHECK(ev[0].at == media_time{1000ms});
@@ -133,8 +133,7 @@ TEST_CASE("media vad: the floor follows a step in the noise; speech is found on 
             tone * std::sin(2 * 3.14159265358979 * 440 * static_cast<double>(sample++) / 16000) +
             n.next(amp)));
       const auto r = vad.process(frame_view{f, 16000, media_time{t}, 0, frame_origin::audio});
-      if (r.transition != vad_transition::none)
-        ev.push_back({r.transition, r.at, media_time{t}});
+      if (r.transition != vad_transition::none) ev.push_back({r.transition, r.at, media_time{t}});
     }
   }
   REQUIRE(ev.size() >= 2);
