@@ -4,11 +4,12 @@
 // outbound packets as received (p50/p99/max), the clocks' lateness, and memory per stream.
 //
 //   bench_rtp [--streams 1000] [--seconds 10] [--threads 1] [--srtp] [--echo]
-//             [--ports 30000-39999] [--host 127.0.0.1]
+//             [--ports 30000-39999] [--host 127.0.0.1] [--rt PRIORITY]
 //
 // --srtp protects every packet (AES_CM_128_HMAC_SHA1_80) before sending. --echo makes the
 // receiver send every packet back to the port it came from, so the inbound path (receive,
-// symmetric RTP, the sink; with --srtp also unprotect) runs at the same rate.
+// symmetric RTP, the sink; with --srtp also unprotect) runs at the same rate. --rt runs the
+// transport threads with SCHED_FIFO at that priority (engine_options::realtime_priority).
 
 #include "transport/rtp/engine.hpp"
 #include "transport/rtp/srtp.hpp"
@@ -51,6 +52,7 @@ struct options {
   bool echo = false;
   std::string ports = "30000-39999";
   std::string host = "127.0.0.1";
+  int rt = 0;
 };
 
 constexpr std::size_t payload_bytes = 160; // 20 ms of G.711 at 8 kHz
@@ -313,6 +315,10 @@ bool parse_args(int argc, char** argv, options& o) {
       if (a == "--streams") o.streams = static_cast<std::size_t>(n);
       if (a == "--seconds") o.seconds = static_cast<int>(n);
       if (a == "--threads") o.threads = static_cast<unsigned>(n);
+    } else if (a == "--rt") {
+      const char* v = next();
+      if (!v || std::atoi(v) <= 0 || std::atoi(v) > 99) return false;
+      o.rt = std::atoi(v);
     } else if (a == "--ports" || a == "--host") {
       const char* v = next();
       if (!v) return false;
@@ -336,7 +342,7 @@ int main(int argc, char** argv) {
   options o;
   if (!parse_args(argc, argv, o)) {
     std::fprintf(stderr, "usage: bench_rtp [--streams N] [--seconds T] [--threads K] [--srtp] "
-                         "[--echo] [--ports A-B] [--host ADDR]\n");
+                         "[--echo] [--ports A-B] [--host ADDR] [--rt PRIORITY]\n");
     return 2;
   }
   const auto range = port_range::parse(o.ports);
@@ -349,6 +355,7 @@ int main(int argc, char** argv) {
   eo.host = o.host;
   eo.ports = *range;
   eo.threads = o.threads;
+  eo.realtime_priority = o.rt;
   engine e(eo);
   if (auto s = e.start(); !s) {
     std::fprintf(stderr, "engine: %s\n", s.err().message.c_str());
@@ -429,8 +436,12 @@ int main(int argc, char** argv) {
   std::transform(d.begin(), d.end(), dev.begin(), [](std::int32_t x) { return std::abs(x - 20000); });
   std::sort(dev.begin(), dev.end());
 
-  std::printf("bench_rtp: %zu streams, %u transport thread(s), %d s, srtp %s, echo %s\n",
-              o.streams, o.threads, o.seconds, o.srtp ? "on" : "off", o.echo ? "on" : "off");
+  double load[3] = {};
+  ::getloadavg(load, 3);
+  std::printf("bench_rtp: %zu streams, %u transport thread(s)%s, %d s, srtp %s, echo %s "
+              "(load average %.2f before the end)\n",
+              o.streams, o.threads, e.realtime_threads() ? " SCHED_FIFO" : "", o.seconds,
+              o.srtp ? "on" : "off", o.echo ? "on" : "off", load[0]);
   std::printf("  sent      %.0f packets/s (%llu in %.2f s; %zu-byte packets)\n",
               static_cast<double>(sent) / wall, static_cast<unsigned long long>(sent), wall,
               o.srtp ? packet_bytes + 10 : packet_bytes);

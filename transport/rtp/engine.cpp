@@ -9,6 +9,7 @@
 #include <boost/asio/basic_waitable_timer.hpp>
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -524,6 +525,7 @@ struct engine::impl {
   std::vector<std::shared_ptr<io_thread>> threads;
   std::mutex mutex; ///< start/stop
   std::atomic<bool> running{false};
+  std::atomic<unsigned> realtime{0};
 };
 
 engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
@@ -543,6 +545,7 @@ status engine::start() {
   if (!alloc) return std::move(alloc).err();
   impl_->allocator.emplace(std::move(alloc).value());
 
+  impl_->realtime = 0;
   // Clocks start one period from now, phase-shifted so that they do not all wake at once.
   const auto start = steady_clock::now() + o.ptime;
   impl_->threads.clear();
@@ -555,10 +558,15 @@ status engine::start() {
   }
   for (auto& t : impl_->threads) {
     t->clock->impl_->arm();
-    t->thread = std::thread([raw = t.get()] {
+    t->thread = std::thread([raw = t.get(), prio = o.realtime_priority, rt = &impl_->realtime] {
       ::prctl(PR_SET_TIMERSLACK, transport_timer_slack_ns);
       const auto name = "gobi-rtp-" + std::to_string(raw->index);
       ::pthread_setname_np(::pthread_self(), name.c_str());
+      if (prio > 0) {
+        sched_param sp{};
+        sp.sched_priority = prio;
+        if (::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp) == 0) rt->fetch_add(1);
+      }
       raw->ioc.run();
     });
   }
@@ -616,5 +624,6 @@ std::size_t engine::open_ports() const noexcept {
   return n;
 }
 const engine_options& engine::options() const noexcept { return impl_->opts; }
+unsigned engine::realtime_threads() const noexcept { return impl_->realtime.load(); }
 
 } // namespace gobi::rtp

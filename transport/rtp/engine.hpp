@@ -39,6 +39,10 @@ struct engine_options {
   duration ptime = std::chrono::milliseconds(20); ///< the clocks' tick period
   /// Pairs one open_port() tries before giving up (ports held by other processes).
   unsigned bind_attempts = 64;
+  /// SCHED_FIFO priority (1-99) for the transport threads; 0 = normal scheduling. Keeps the
+  /// pacing steady on a busy machine (CAF workers, STT, compiles). Needs CAP_SYS_NICE or an
+  /// rtprio limit; without them the threads stay on normal scheduling (see realtime_threads()).
+  int realtime_priority = 0;
 };
 
 /// Per-port tunables.
@@ -152,6 +156,8 @@ public:
   media_clock& clock(unsigned i) noexcept;
   /// Ports open now, over all threads.
   std::size_t open_ports() const noexcept;
+  /// Transport threads running with the requested realtime priority.
+  unsigned realtime_threads() const noexcept;
   const engine_options& options() const noexcept;
 
 private:
