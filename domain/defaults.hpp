@@ -36,7 +36,8 @@ inline constexpr std::int64_t runtime_config_cache_ttl_s = 300; ///< seeds' CONF
 
 // --- auth --------------------------------------------------------------------------------
 inline constexpr std::int64_t jwt_ttl_s = 24 * 3600;
-inline constexpr int login_free_attempts = 5;
+inline constexpr int login_free_attempts = 5;              ///< per account, then 429
+inline constexpr int login_free_attempts_per_address = 20; ///< per client address (NAT-friendly)
 inline constexpr std::int64_t login_window_s = 900;
 inline constexpr std::int64_t login_max_delay_s = 900;
 inline constexpr std::size_t password_min_length = 8;

@@ -24,26 +24,39 @@ result<campaign_status> next_status(campaign_status from, campaign_action action
   return refuse("unknown action");
 }
 
-status check_runnable(const campaign& c, const std::vector<agent>& agents) {
+status check_agents_active(const std::vector<agent_id>& ids, const std::vector<agent>& agents) {
   std::string inactive;
-  for (const auto& ca : c.agents) {
-    bool found_active = false;
+  for (const auto& id : ids) {
+    bool active = false;
     for (const auto& a : agents)
-      if (a.id == ca.agent && a.status == agent_status::active)
-        found_active = true;
-    if (!found_active) {
-      if (!inactive.empty())
-        inactive += ", ";
-      inactive += ca.agent.value;
-    }
+      if (a.id == id && a.status == agent_status::active)
+        active = true;
+    if (!active)
+      inactive += (inactive.empty() ? "" : ", ") + id.value;
   }
   if (!inactive.empty())
     return make_error(errc::validation, "agents must be ACTIVE (deploy them first): " + inactive,
                       "agentIds");
+  return unit;
+}
+
+status check_lead_lists(const campaign& c) {
   if (c.type == campaign_type::outbound && c.lead_lists.empty())
     return make_error(errc::validation, "an OUTBOUND campaign needs at least one lead list",
                       "leadListIds");
   return unit;
+}
+
+status check_runnable(const campaign& c, const std::vector<agent>& agents) {
+  if (c.agents.empty())
+    return make_error(errc::validation, "a campaign needs at least one agent to run",
+                      "agentIds");
+  std::vector<agent_id> ids;
+  for (const auto& ca : c.agents)
+    ids.push_back(ca.agent);
+  if (auto ok = check_agents_active(ids, agents); !ok)
+    return ok;
+  return check_lead_lists(c);
 }
 
 void heartbeat_monitor::restore(agent_status s, std::optional<std::int64_t> last_heartbeat_s) {

@@ -27,7 +27,14 @@ enum class campaign_action { start, pause, complete };
 /// The status after `action`, or errc::conflict saying why it is not allowed.
 result<campaign_status> next_status(campaign_status from, campaign_action action);
 
-/// Checks that a campaign can run with these agents: every listed agent is ACTIVE
+/// Every id in `ids` names an ACTIVE agent among `agents` (errc::validation on "agentIds"
+/// naming the others).
+status check_agents_active(const std::vector<agent_id>& ids, const std::vector<agent>& agents);
+
+/// An OUTBOUND campaign has at least one lead list (errc::validation on "leadListIds").
+status check_lead_lists(const campaign& c);
+
+/// Checks that a campaign can run with these agents: it has at least one, every one is ACTIVE
 /// (errc::validation on "agentIds" naming the inactive ones), and an OUTBOUND campaign has at
 /// least one lead list ("leadListIds"). `agents` are the campaign's agents as stored.
 status check_runnable(const campaign& c, const std::vector<agent>& agents);

@@ -67,7 +67,7 @@ void login_failed(self_ptr self, const exchange& x, const std::string& email) {
   auto& st = self->state;
   auto now_s = st.cfg.now() / 1000;
   st.throttle.record_failure("email:" + email, now_s);
-  st.throttle.record_failure("addr:" + x->req.remote_address, now_s);
+  st.address_throttle.record_failure(x->req.remote_address, now_s);
   fail(x, {errc::unauthenticated, "invalid email or password"});
 }
 
@@ -117,7 +117,7 @@ void auth_login(self_ptr self, const exchange& x) {
   auto& st = self->state;
   auto now_s = st.cfg.now() / 1000;
   auto wait = std::max(st.throttle.retry_after("email:" + l->email, now_s),
-                       st.throttle.retry_after("addr:" + x->req.remote_address, now_s));
+                       st.address_throttle.retry_after(x->req.remote_address, now_s));
   if (wait > 0) {
     error e{errc::rate_limited, "too many failed logins; retry in " + std::to_string(wait) + " s"};
     e.retry_after_s = static_cast<int>(wait);
@@ -147,6 +147,8 @@ void auth_me(self_ptr self, const exchange& x, const caller& c) {
     self, self->state.cfg.storage, t_none,
     [c](storage::store& s) -> result<login_target> {
       auto u = s.get_user(c.tenant, c.user);
+      if (!u && u.err().code == errc::not_found) // a valid token for a user that is gone
+        return error{errc::unauthenticated, "the token's user no longer exists"};
       if (!u)
         return std::move(u).err();
       login_target out;

@@ -36,11 +36,11 @@ status check_refs(storage::store& s, const campaign& c, const std::set<agent_id>
       note(n.value);
   if (!unknown.empty())
     return error{errc::validation, "numberIds: unknown phone numbers: " + unknown, "numberIds"};
-  // Agents already on the campaign may have gone INACTIVE since; only new ones must be ACTIVE.
-  campaign probe = c;
-  std::erase_if(probe.agents,
-                [&](const campaign_agent& ca) { return must_be_active.count(ca.agent) == 0; });
-  return check_runnable(probe, agents);
+  // Agents already on the campaign may have gone INACTIVE since; only new ones must be
+  // ACTIVE. A DRAFT may have no agents yet: starting it needs one (check_runnable).
+  if (auto ok = check_agents_active({must_be_active.begin(), must_be_active.end()}, agents); !ok)
+    return ok;
+  return check_lead_lists(c);
 }
 
 std::set<agent_id> all_agents(const campaign& c) {

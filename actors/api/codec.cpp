@@ -506,7 +506,11 @@ status read_campaign(const json::value& in, campaign& c, bool create) {
     && f.integer("maxConcurrentCalls", c.max_concurrent_calls, 0, 100000);
   if (f.failed())
     return f.result();
-  if (f.present("status"))
+  // `status` may be sent back as read (GET -> PUT round trips); changing it is start/pause.
+  campaign_status sent = c.status;
+  if (!f.enumeration("status", sent, parse_campaign_status, "DRAFT, RUNNING, PAUSED, COMPLETED"))
+    return f.result();
+  if (sent != c.status)
     return error{errc::validation,
                  "status: is changed with POST /campaigns/:id/start and /pause", "status"};
 

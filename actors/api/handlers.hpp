@@ -43,7 +43,8 @@ struct api_config {
   std::shared_ptr<const phone::normalizer> phones;
   std::shared_ptr<change_counters> counters;
   std::string storage_backend;
-  login_throttle::options throttle;
+  login_throttle::options throttle;         ///< per account (e-mail)
+  login_throttle::options address_throttle; ///< per client address: more lenient (NAT)
 };
 
 struct cached_body {
@@ -54,7 +55,8 @@ struct cached_body {
 struct http_api_state {
   static inline const char* name = "http_api";
   api_config cfg;
-  login_throttle throttle;
+  login_throttle throttle;         ///< failed logins per account; a success clears it
+  login_throttle address_throttle; ///< failed logins per client address; expires by window
   millis started_at = 0;
   /// Serialised list responses, keyed by tenant and resource, valid while the table's
   /// change counter still has the version they were read at.

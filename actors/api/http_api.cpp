@@ -207,6 +207,9 @@ void cors_preflight(const exchange& x) {
 }
 
 void route(self_ptr self, const exchange& x) {
+  // HEAD is GET without a body: the transport drops the body of a HEAD response itself.
+  if (x->req.method == http::verb::head)
+    x->req.method = http::verb::get;
   const auto& req = x->req;
   auto segs = split_path(req.path);
   if (req.method == http::verb::options)
@@ -268,6 +271,7 @@ void route(self_ptr self, const exchange& x) {
 http_api_actor::behavior_type http_api_fn(http_api_actor::stateful_pointer<http_api_state> self,
                                           api_config cfg) {
   self->state.throttle = login_throttle{cfg.throttle};
+  self->state.address_throttle = login_throttle{cfg.address_throttle};
   self->state.cfg = std::move(cfg);
   self->state.started_at = self->state.cfg.now();
   return {

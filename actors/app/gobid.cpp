@@ -148,6 +148,8 @@ int run(const app::config& cfg) {
   api_cfg.throttle.free_attempts = defaults::login_free_attempts;
   api_cfg.throttle.window_s = defaults::login_window_s;
   api_cfg.throttle.max_delay_s = defaults::login_max_delay_s;
+  api_cfg.address_throttle = api_cfg.throttle;
+  api_cfg.address_throttle.free_attempts = defaults::login_free_attempts_per_address;
   auto api_h = sys.spawn(actors::http_api_fn, std::move(api_cfg));
 
   http::server_options http_opts;

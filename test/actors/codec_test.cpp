@@ -61,6 +61,10 @@ TEST_CASE("campaign input: agents, lists, calling window") {
     c, true);
   REQUIRE(ok.ok());
   CHECK(c.type == campaign_type::outbound);
+  campaign same_status;
+  CHECK(api::read_campaign(doc(R"({"name":"x","campaignType":"INBOUND","status":"DRAFT"})").root(),
+                           same_status, true)
+          .ok());
   REQUIRE(c.agents.size() == 2);
   CHECK(c.agents[0].priority == 2);
   CHECK(c.lead_lists.size() == 1);

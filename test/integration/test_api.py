@@ -373,6 +373,15 @@ class HealthAndRoutingTest(GobidCase):
             with self.subTest(path=path):
                 self.assertList(self.ok("GET", path, token=acct.token))
 
+    def test_head_is_get_without_a_body(self):
+        acct = self.register()
+        self.create_agent(acct)
+        get = self.api("GET", "/agents", token=acct.token)
+        head = self.g.request("HEAD", "/api/v1/agents", token=acct.token)
+        self.assertEqual(head.status, 200)
+        self.assertEqual(head.headers.get("Content-Length"), get.headers.get("Content-Length"))
+        self.assertEqual(head.body, b"")
+
     def test_cors_preflight(self):
         r = self.g.request("OPTIONS", "/api/v1/agents")
         self.assertEqual(r.status, 204)
@@ -595,6 +604,27 @@ class LoginThrottleTest(GobidCase):
         wait_until(lambda: self.api("POST", "/auth/login",
                                     {"email": acct.email, "password": acct.password}).status == 200,
                    int(retry_after) + 10, "login after Retry-After", interval_s=0.25)
+
+
+class AddressThrottleTest(GobidCase):
+    """Its own gobid, so no other test has spent this address's allowance."""
+
+    def test_address_throttle_is_separate_and_more_lenient(self):
+        # Failures spread over accounts from one address (a NAT) do not block a good login
+        # until the per-address allowance (20) is used up, and then answer 429 too.
+        accounts = [self.register() for _ in range(4)]
+        statuses = []
+        for i in range(24):
+            acct = accounts[i % len(accounts)]
+            r = self.api("POST", "/auth/login", {"email": unique("nobody") + "@example.com",
+                                                 "password": "wrong password"})
+            statuses.append(r.status)
+            if i == 10:
+                self.ok("POST", "/auth/login", {"email": acct.email, "password": acct.password})
+            if r.status == 429:
+                break
+        self.assertEqual(statuses[-1], 429, statuses)
+        self.assertGreaterEqual(len(statuses), 20, statuses)
 
 
 # --- agents ------------------------------------------------------------------------------------
@@ -867,6 +897,23 @@ class CampaignsTest(GobidCase):
 
     def create(self, body, status=201, prefix=""):
         return self.ok("POST", prefix + "/campaigns", body, self.acct.token, status=status)
+
+    def test_get_put_round_trip_and_start_needs_an_agent(self):
+        c = self.create({"name": "Later", "campaignType": "INBOUND"})
+        self.assertEqual(c["agentIds"], [])
+        # A campaign sent back as read (status included) updates.
+        c["name"] = "Renamed"
+        self.assertEqual(self.ok("PUT", f"/campaigns/{c['id']}", c, self.acct.token)["name"],
+                         "Renamed")
+        changed = dict(c, status="RUNNING")
+        r = self.api("PUT", f"/campaigns/{c['id']}", changed, self.acct.token)
+        self.assertError(r, 422, "validation_failed", field="status")
+        # No agent: it cannot start.
+        r = self.api("POST", f"/campaigns/{c['id']}/start", token=self.acct.token)
+        self.assertError(r, 422, "validation_failed", field="agentIds")
+        self.ok("PUT", f"/campaigns/{c['id']}", {"agentIds": [self.active["id"]]}, self.acct.token)
+        started = self.ok("POST", f"/campaigns/{c['id']}/start", token=self.acct.token)
+        self.assertEqual(started["status"], "RUNNING")
 
     def test_inbound_and_outbound(self):
         inbound = self.create({"name": "Support line", "campaignType": "INBOUND",
