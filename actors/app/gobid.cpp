@@ -182,9 +182,11 @@ int run(const app::config& cfg) {
   sigwait(&signals, &sig);
   spdlog::info("{} received: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
-  // Drain: stop taking requests, then stop the actors top-down; storage last, so work in
-  // flight can still write.
-  server.stop();
+  // Drain: stop taking requests and answer those in flight (the actors still run), then stop
+  // the actors top-down; storage last, so work in flight can still write.
+  if (!server.drain(defaults::drain_timeout))
+    spdlog::warn("drain: requests still unanswered after {} s were cut off",
+                 std::chrono::duration_cast<std::chrono::seconds>(defaults::drain_timeout).count());
   caf::anon_send_exit(api_h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(root_h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(auth_h, caf::exit_reason::user_shutdown);

@@ -604,3 +604,46 @@ TEST_CASE_FIXTURE(fixture, "many clients at once, answered from transport and ot
     th.join();
   CHECK(ok == clients * requests);
 }
+
+TEST_CASE_FIXTURE(fixture, "drain() answers requests in flight, closes idle ones, then stops") {
+  start();
+  client idle{port()};
+  CHECK(idle.get("/echo").result_int() == 200);
+  client waiting{port()};
+  waiting.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+  REQUIRE(eventually([&] {
+    std::lock_guard lk(mu);
+    return held.size() == 1;
+  }));
+  // Answer the held request from another thread while drain() waits for it.
+  std::thread answer{[this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::lock_guard lk(mu);
+    response r;
+    r.body = R"({"late":true})";
+    held[0](std::move(r));
+    held.clear();
+  }};
+  bool all_answered = srv->drain(std::chrono::seconds(5));
+  answer.join();
+  CHECK(all_answered);
+  auto r = waiting.read();
+  CHECK(r.result_int() == 200);
+  CHECK(r.body() == R"({"late":true})");
+  CHECK(waiting.closed_by_server());
+  CHECK(idle.closed_by_server());
+  CHECK_THROWS(client{port()});
+}
+
+TEST_CASE_FIXTURE(fixture, "drain() gives up on an unanswered request after its timeout") {
+  start();
+  client waiting{port()};
+  waiting.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+  REQUIRE(eventually([&] {
+    std::lock_guard lk(mu);
+    return held.size() == 1;
+  }));
+  CHECK_FALSE(srv->drain(std::chrono::milliseconds(100)));
+  CHECK(waiting.closed_by_server());
+  held.clear();
+}

@@ -214,6 +214,9 @@ struct core {
   /// destructor takes it).
   std::mutex mu;
   bool stopping = false; ///< set by stop(): no new connections, responders drop answers
+  bool draining = false; ///< set by drain(): answer what is in flight, then close
+  std::size_t busy = 0;  ///< requests handed to the handler whose answer is not written yet
+  std::condition_variable idle_cv; ///< signalled when `busy` drops
   std::uint64_t next_id = 0;
   std::size_t admitted = 0; ///< connections counted against max_connections
   std::unordered_map<std::uint64_t, std::weak_ptr<connection>> connections;
@@ -251,8 +254,13 @@ public:
   }
 
   ~connection() {
-    if (id_ == 0) return;
+    if (id_ == 0 && !counted_) return;
     std::lock_guard lk(core_->mu);
+    if (counted_) {
+      --core_->busy;
+      core_->idle_cv.notify_all();
+    }
+    if (id_ == 0) return;
     core_->connections.erase(id_);
     if (admitted_) --core_->admitted;
   }
@@ -272,6 +280,12 @@ public:
 
   /// Over max_connections: answer 503 and close.
   void reject() { fail(503, "unavailable", "too many connections; try again later"); }
+
+  /// From drain(), on the strand: a connection waiting for its next request closes now; one
+  /// whose request is with the handler closes after writing the answer (see on_write).
+  void quiesce() {
+    if (phase_ == phase::reading) shut();
+  }
 
   /// From stop(): closes the socket, which aborts whatever operation is pending.
   void shut() {
@@ -399,6 +413,11 @@ private:
     parser_.reset();
 
     phase_ = phase::awaiting;
+    {
+      std::lock_guard lk(core_->mu);
+      ++core_->busy;
+      counted_ = true;
+    }
     stream_.expires_never(); // the handler's time is the actors' business, not a read timeout
     responder r{[self = shared_from_this()](response resp) { self->respond(std::move(resp)); }};
     try {
@@ -433,10 +452,27 @@ private:
 
   void on_write(beast::error_code ec, conn_mode mode) {
     out_ = response{}; // releases a shared body as soon as it is on the wire
+    bool draining = release();
     if (ec || phase_ == phase::closed) return close();
     if (phase_ == phase::lingering) return linger();
-    if (mode == conn_mode::close) return close();
+    if (mode == conn_mode::close || draining) return close();
     read_header();
+  }
+
+  /// The answer to a dispatched request is written (or never will be): stop counting it.
+  /// Answers whether the server is draining.
+  bool release() {
+    bool draining = false;
+    {
+      std::lock_guard lk(core_->mu);
+      if (counted_) {
+        --core_->busy;
+        counted_ = false;
+      }
+      draining = core_->draining;
+    }
+    core_->idle_cv.notify_all();
+    return draining;
   }
 
   /// Answers an error that ends the connection, then lingers before closing.
@@ -467,6 +503,7 @@ private:
   }
 
   void close() {
+    release();
     if (phase_ == phase::closed) return;
     phase_ = phase::closed;
     beast::error_code ec;
@@ -489,6 +526,7 @@ private:
   std::size_t lingered_ = 0;
   std::uint64_t id_ = 0;
   bool admitted_ = false;
+  bool counted_ = false; ///< counted in core::busy (guarded by core::mu)
 };
 
 } // namespace
@@ -503,6 +541,7 @@ struct server::impl {
   status start();
   void stop();
   void stop_locked(); ///< stop() with life_mu_ held
+  bool drain(std::chrono::milliseconds timeout);
 
   void accept() {
     pending_strand_.emplace(net::make_strand(core_->ioc));
@@ -625,6 +664,34 @@ void server::impl::stop() {
   stop_locked();
 }
 
+bool server::impl::drain(std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard life(life_mu_);
+    if (!started_ || closing_) return true;
+    std::vector<std::shared_ptr<connection>> open;
+    {
+      std::lock_guard lk(core_->mu);
+      core_->draining = true;
+      for (auto& [id, weak] : core_->connections)
+        if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      backoff_.cancel();
+    });
+    for (auto& c : open)
+      net::post(c->strand(), [c] { c->quiesce(); });
+  }
+  bool idle = false;
+  {
+    std::unique_lock lk(core_->mu);
+    idle = core_->idle_cv.wait_for(lk, timeout, [&] { return core_->busy == 0; });
+  }
+  stop();
+  return idle;
+}
+
 void server::impl::stop_locked() {
   if (!started_ || joined_) return;
   if (!closing_) {
@@ -680,6 +747,10 @@ status server::start() {
 
 void server::stop() {
   impl_->stop();
+}
+
+bool server::drain(std::chrono::milliseconds timeout) {
+  return impl_->drain(timeout);
 }
 
 std::uint16_t server::port() const noexcept {

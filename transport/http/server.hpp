@@ -21,6 +21,7 @@
 #include "domain/result.hpp"
 #include "transport/http/message.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,10 @@ public:
   /// Stops accepting, closes connections, joins the threads. Idempotent. Responders still held
   /// elsewhere stay safe to call or drop afterwards (their answers are discarded).
   void stop();
+  /// Graceful stop (SIGTERM): stops accepting, closes idle keep-alive connections, lets every
+  /// request already handed to the handler be answered (its connection then closes), and
+  /// stops once none is left or `timeout` passed. True when everything was answered.
+  bool drain(std::chrono::milliseconds timeout);
   /// The bound port (useful with port 0).
   std::uint16_t port() const noexcept;
 
