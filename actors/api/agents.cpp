@@ -8,12 +8,7 @@ using http::verb;
 
 void list(self_ptr self, const exchange& x, const caller& c) {
   cached_list(self, x, "agents/" + c.tenant.value, t_agents,
-              [t = c.tenant](storage::store& s) -> result<std::string> {
-                auto v = s.list_agents(t);
-                if (!v)
-                  return std::move(v).err();
-                return to_json_list(*v, static_cast<std::int64_t>(v->size()));
-              });
+              list_loader(c.tenant, &storage::store::list_agents));
 }
 
 void create(self_ptr self, const exchange& x, const caller& c) {
@@ -164,36 +159,13 @@ void prompt_history(self_ptr self, const exchange& x, const caller& c, agent_id 
 
 void agents(self_ptr self, const exchange& x, const caller& c,
             const std::vector<std::string_view>& rest) {
-  auto m = x->req.method;
-  if (rest.empty()) {
-    if (m == verb::get)
-      return list(self, x, c);
-    if (m == verb::post)
-      return create(self, x, c);
-    return method_not_allowed(x, "GET, POST");
-  }
-  agent_id id{std::string{rest[0]}};
-  if (rest.size() == 1) {
-    if (m == verb::get)
-      return get(self, x, c, id);
-    if (m == verb::put || m == verb::patch)
-      return update(self, x, c, id);
-    if (m == verb::del)
-      return remove(self, x, c, id);
-    return method_not_allowed(x, "GET, PUT, PATCH, DELETE");
-  }
-  if (rest.size() == 2) {
-    auto action = rest[1];
-    if (action == "deploy")
-      return m == verb::post ? deploy(self, x, c, id) : method_not_allowed(x, "POST");
-    if (action == "heartbeat")
-      return m == verb::post ? heartbeat(self, x, c, id) : method_not_allowed(x, "POST");
-    if (action == "runtime-config")
-      return m == verb::get ? runtime_config(self, x, c, id) : method_not_allowed(x, "GET");
-    if (action == "prompt-history")
-      return m == verb::get ? prompt_history(self, x, c, id) : method_not_allowed(x, "GET");
-  }
-  not_found(x);
+  static const resource_routes<agent_id> routes{
+    list, create, get, update, remove,
+    {{"deploy", verb::post, deploy},
+     {"heartbeat", verb::post, heartbeat},
+     {"runtime-config", verb::get, runtime_config},
+     {"prompt-history", verb::get, prompt_history}}};
+  dispatch(self, x, c, rest, routes);
 }
 
 } // namespace gobi::actors::api

@@ -52,12 +52,7 @@ std::set<agent_id> all_agents(const campaign& c) {
 
 void list(self_ptr self, const exchange& x, const caller& c) {
   cached_list(self, x, "campaigns/" + c.tenant.value, t_campaigns,
-              [t = c.tenant](storage::store& s) -> result<std::string> {
-                auto v = s.list_campaigns(t);
-                if (!v)
-                  return std::move(v).err();
-                return to_json_list(*v, static_cast<std::int64_t>(v->size()));
-              });
+              list_loader(c.tenant, &storage::store::list_campaigns));
 }
 
 void create(self_ptr self, const exchange& x, const caller& c) {
@@ -148,29 +143,10 @@ void command(self_ptr self, const exchange& x, const caller& c, campaign_id id) 
 
 void campaigns(self_ptr self, const exchange& x, const caller& c,
                const std::vector<std::string_view>& rest) {
-  auto m = x->req.method;
-  if (rest.empty()) {
-    if (m == verb::get)
-      return list(self, x, c);
-    if (m == verb::post)
-      return create(self, x, c);
-    return method_not_allowed(x, "GET, POST");
-  }
-  campaign_id id{std::string{rest[0]}};
-  if (rest.size() == 1) {
-    if (m == verb::get)
-      return get(self, x, c, id);
-    if (m == verb::put || m == verb::patch)
-      return update(self, x, c, id);
-    if (m == verb::del)
-      return remove(self, x, c, id);
-    return method_not_allowed(x, "GET, PUT, PATCH, DELETE");
-  }
-  if (rest.size() == 2 && rest[1] == "start")
-    return m == verb::post ? command<atom::start>(self, x, c, id) : method_not_allowed(x, "POST");
-  if (rest.size() == 2 && rest[1] == "pause")
-    return m == verb::post ? command<atom::pause>(self, x, c, id) : method_not_allowed(x, "POST");
-  not_found(x);
+  static const resource_routes<campaign_id> routes{
+    list, create, get, update, remove,
+    {{"start", verb::post, command<atom::start>}, {"pause", verb::post, command<atom::pause>}}};
+  dispatch(self, x, c, rest, routes);
 }
 
 } // namespace gobi::actors::api

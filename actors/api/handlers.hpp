@@ -106,6 +106,19 @@ std::shared_ptr<json::document> body_object(const exchange& x);
 void cached_list(self_ptr self, const exchange& x, const std::string& key, table t,
                  std::function<result<std::string>(storage::store&)> load);
 
+/// Loads a tenant's list of T with a store method and encodes it as `{items, total}`: the
+/// `load` of cached_list for the plain list endpoints.
+template <class T>
+std::function<result<std::string>(storage::store&)>
+list_loader(tenant_id t, result<std::vector<T>> (storage::store::*fn)(const tenant_id&)) {
+  return [t = std::move(t), fn](storage::store& s) -> result<std::string> {
+    auto v = (s.*fn)(t);
+    if (!v)
+      return std::move(v).err();
+    return to_json_list(*v, static_cast<std::int64_t>(v->size()));
+  };
+}
+
 /// A non-negative integer query parameter with a default and a maximum (400 otherwise).
 result<std::int64_t> query_int(const http::request& r, std::string_view name,
                                std::int64_t fallback, std::int64_t max);
@@ -130,6 +143,57 @@ void dnc(self_ptr self, const exchange& x, const caller& c,
 /// 404 for a path no route matches, 405 (with Allow) for a known path and a wrong method.
 void not_found(const exchange& x);
 void method_not_allowed(const exchange& x, std::string_view allow);
+
+/// The handlers of one REST resource: the collection (`GET`, `POST`), an item (`GET`,
+/// `PUT`/`PATCH`, `DELETE` on `/:id`) and actions on an item (`POST /:id/deploy`).
+template <class Id>
+struct resource_routes {
+  using collection_fn = void (*)(self_ptr, const exchange&, const caller&);
+  using item_fn = void (*)(self_ptr, const exchange&, const caller&, Id);
+  struct action {
+    std::string_view name;
+    http::verb method;
+    item_fn fn;
+  };
+  collection_fn list = nullptr;
+  collection_fn create = nullptr;
+  item_fn get = nullptr;
+  item_fn update = nullptr;
+  item_fn remove = nullptr;
+  std::vector<action> actions;
+};
+
+/// Routes `rest` (the path after the resource name) to a handler; answers 405 with Allow
+/// for a known path and a wrong method, 404 for an unknown path.
+template <class Id>
+void dispatch(self_ptr self, const exchange& x, const caller& c,
+              const std::vector<std::string_view>& rest, const resource_routes<Id>& r) {
+  using http::verb;
+  auto m = x->req.method;
+  if (rest.empty()) {
+    if (m == verb::get && r.list)
+      return r.list(self, x, c);
+    if (m == verb::post && r.create)
+      return r.create(self, x, c);
+    return method_not_allowed(x, "GET, POST");
+  }
+  Id id{std::string{rest[0]}};
+  if (rest.size() == 1) {
+    if (m == verb::get && r.get)
+      return r.get(self, x, c, std::move(id));
+    if ((m == verb::put || m == verb::patch) && r.update)
+      return r.update(self, x, c, std::move(id));
+    if (m == verb::del && r.remove)
+      return r.remove(self, x, c, std::move(id));
+    return method_not_allowed(x, "GET, PUT, PATCH, DELETE");
+  }
+  if (rest.size() == 2)
+    for (const auto& a : r.actions)
+      if (a.name == rest[1])
+        return m == a.method ? a.fn(self, x, c, std::move(id))
+                             : method_not_allowed(x, http::to_string(a.method));
+  not_found(x);
+}
 
 } // namespace api
 } // namespace gobi::actors

@@ -10,12 +10,7 @@ using http::verb;
 
 void list(self_ptr self, const exchange& x, const caller& c) {
   cached_list(self, x, "lead-lists/" + c.tenant.value, t_lead_lists,
-              [t = c.tenant](storage::store& s) -> result<std::string> {
-                auto v = s.list_lead_lists(t);
-                if (!v)
-                  return std::move(v).err();
-                return to_json_list(*v, static_cast<std::int64_t>(v->size()));
-              });
+              list_loader(c.tenant, &storage::store::list_lead_lists));
 }
 
 void create(self_ptr self, const exchange& x, const caller& c) {
@@ -155,33 +150,10 @@ void leads(self_ptr self, const exchange& x, const caller& c, lead_list_id id) {
 
 void lead_lists(self_ptr self, const exchange& x, const caller& c,
                 const std::vector<std::string_view>& rest) {
-  auto m = x->req.method;
-  if (rest.empty()) {
-    if (m == verb::get)
-      return list(self, x, c);
-    if (m == verb::post)
-      return create(self, x, c);
-    return method_not_allowed(x, "GET, POST");
-  }
-  lead_list_id id{std::string{rest[0]}};
-  if (rest.size() == 1) {
-    if (m == verb::get)
-      return get(self, x, c, id);
-    if (m == verb::put || m == verb::patch)
-      return update(self, x, c, id);
-    if (m == verb::del)
-      return remove(self, x, c, id);
-    return method_not_allowed(x, "GET, PUT, PATCH, DELETE");
-  }
-  if (rest.size() == 2) {
-    if (rest[1] == "upload")
-      return m == verb::post ? upload(self, x, c, id) : method_not_allowed(x, "POST");
-    if (rest[1] == "preview")
-      return m == verb::get ? preview(self, x, c, id) : method_not_allowed(x, "GET");
-    if (rest[1] == "leads")
-      return m == verb::get ? leads(self, x, c, id) : method_not_allowed(x, "GET");
-  }
-  not_found(x);
+  static const resource_routes<lead_list_id> routes{
+    list, create, get, update, remove,
+    {{"upload", verb::post, upload}, {"preview", verb::get, preview}, {"leads", verb::get, leads}}};
+  dispatch(self, x, c, rest, routes);
 }
 
 } // namespace gobi::actors::api

@@ -24,12 +24,7 @@ status check_number_refs(storage::store& s, const phone_number& n) {
 
 void list(self_ptr self, const exchange& x, const caller& c) {
   cached_list(self, x, "numbers/" + c.tenant.value, t_numbers,
-              [t = c.tenant](storage::store& s) -> result<std::string> {
-                auto v = s.list_phone_numbers(t);
-                if (!v)
-                  return std::move(v).err();
-                return to_json_list(*v, static_cast<std::int64_t>(v->size()));
-              });
+              list_loader(c.tenant, &storage::store::list_phone_numbers));
 }
 
 void create(self_ptr self, const exchange& x, const caller& c) {
@@ -186,27 +181,19 @@ void dnc_remove(self_ptr self, const exchange& x, const caller& c, std::string_v
 
 void phone_numbers(self_ptr self, const exchange& x, const caller& c,
                    const std::vector<std::string_view>& rest) {
-  auto m = x->req.method;
-  if (rest.empty()) {
-    if (m == verb::get)
-      return list(self, x, c);
-    if (m == verb::post)
-      return create(self, x, c);
-    return method_not_allowed(x, "GET, POST");
-  }
-  phone_number_id id{std::string{rest[0]}};
-  if (rest.size() == 1) {
-    if (m == verb::get)
-      return get(self, x, c, id);
-    if (m == verb::put || m == verb::patch)
-      return update(self, x, c, id, false);
-    if (m == verb::del)
-      return remove(self, x, c, id);
-    return method_not_allowed(x, "GET, PUT, PATCH, DELETE");
-  }
-  if (rest.size() == 2 && rest[1] == "assign-agent")
-    return m == verb::post ? update(self, x, c, id, true) : method_not_allowed(x, "POST");
-  not_found(x);
+  static const resource_routes<phone_number_id> routes{
+    list,
+    create,
+    get,
+    [](self_ptr s, const exchange& e, const caller& who, phone_number_id id) {
+      update(s, e, who, std::move(id), false);
+    },
+    remove,
+    {{"assign-agent", verb::post,
+      [](self_ptr s, const exchange& e, const caller& who, phone_number_id id) {
+        update(s, e, who, std::move(id), true);
+      }}}};
+  dispatch(self, x, c, rest, routes);
 }
 
 void dnc(self_ptr self, const exchange& x, const caller& c,
