@@ -20,8 +20,8 @@ struct lead;
 struct phone_number;
 struct dnc_entry;
 struct error;
-template <class T>
-class result;
+template <class T, class E>
+class basic_result;
 class heartbeat_monitor;
 class login_throttle;
 

@@ -45,12 +45,14 @@ struct error {
     : code(c), message(std::move(msg)), field(std::move(fld)) {}
 };
 
-/// Either a value or an error. A small stand-in for C++23's std::expected.
-template <class T>
-class [[nodiscard]] result {
+/// Either a value or an error of type E. A small stand-in for C++23's std::expected. Most
+/// code uses `result<T>` (E = gobi::error); modules whose errors carry more (SIP: the status
+/// that answers them, a partly parsed message) use their own E.
+template <class T, class E = error>
+class [[nodiscard]] basic_result {
 public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(error err) : v_(std::in_place_index<1>, std::move(err)) {}
+  basic_result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  basic_result(E err) : v_(std::in_place_index<1>, std::move(err)) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -63,12 +65,15 @@ public:
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const error& err() const& { assert(!ok()); return std::get<1>(v_); }
-  error&& err() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const E& err() const& { assert(!ok()); return std::get<1>(v_); }
+  E&& err() && { assert(!ok()); return std::get<1>(std::move(v_)); }
 
 private:
-  std::variant<T, error> v_;
+  std::variant<T, E> v_;
 };
+
+template <class T>
+using result = basic_result<T, error>;
 
 /// Success without a value.
 struct unit_t {

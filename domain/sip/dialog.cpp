@@ -46,7 +46,7 @@ result<dialog> dialog::as_uac(const message& request, const message& response) {
   d.remote_ = *to;
   d.local_cseq_ = cs->number;
   auto rr = response.record_routes();
-  if (!rr) return std::move(rr).error();
+  if (!rr) return std::move(rr).err();
   d.route_set_.assign(rr->rbegin(), rr->rend()); // reversed for the UAC
   d.remote_target_ = first_contact(response).value_or(request.request_uri);
   auto lc = request.contacts();
@@ -73,7 +73,7 @@ result<dialog> dialog::as_uas(const message& request, std::string local_tag,
   d.remote_cseq_ = cs->number;
   d.local_cseq_ = 0;
   auto rr = request.record_routes();
-  if (!rr) return std::move(rr).error();
+  if (!rr) return std::move(rr).err();
   d.route_set_ = *rr;
   d.remote_target_ = first_contact(request).value_or(from->uri);
   d.local_contact_ = std::move(local_contact);

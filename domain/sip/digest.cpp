@@ -119,7 +119,7 @@ result<auth_header> parse_auth_header(std::string_view value) {
 
 result<digest_challenge> parse_challenge(std::string_view header_value) {
   auto h = parse_auth_header(header_value);
-  if (!h) return std::move(h).error();
+  if (!h) return std::move(h).err();
   if (!iequals(h->scheme, "Digest"))
     return error{errc::unsupported, "auth scheme " + h->scheme + " is not Digest"};
   digest_challenge c;
@@ -231,7 +231,7 @@ std::string make_authorization(const digest_challenge& c, const digest_credentia
 
 result<digest_authorization> parse_authorization(std::string_view header_value) {
   auto h = parse_auth_header(header_value);
-  if (!h) return std::move(h).error();
+  if (!h) return std::move(h).err();
   if (!iequals(h->scheme, "Digest"))
     return error{errc::unsupported, "auth scheme " + h->scheme + " is not Digest"};
   digest_authorization a;

@@ -171,7 +171,7 @@ result<name_addr> parse_name_addr(std::string_view value) {
     const auto gt = value.find('>', lt);
     if (gt == std::string_view::npos) return header_error("missing '>'");
     auto u = parse_uri(value.substr(lt + 1, gt - lt - 1));
-    if (!u) return error{errc::bad_header, "address: " + u.error().message};
+    if (!u) return error{errc::bad_header, "address: " + u.err().message};
     na.uri = std::move(*u);
     rest = value.substr(gt + 1);
   } else {
@@ -182,12 +182,12 @@ result<name_addr> parse_name_addr(std::string_view value) {
     if (spec.find_first_of("?, \t") != std::string_view::npos)
       return header_error("addr-spec '" + std::string(spec) + "' must be enclosed in <>");
     auto u = parse_uri(spec);
-    if (!u) return error{errc::bad_header, "address: " + u.error().message};
+    if (!u) return error{errc::bad_header, "address: " + u.err().message};
     na.uri = std::move(*u);
     rest = semi == std::string_view::npos ? std::string_view{} : value.substr(semi);
   }
   auto ps = parse_header_params(rest);
-  if (!ps) return std::move(ps).error();
+  if (!ps) return std::move(ps).err();
   na.params = std::move(*ps);
   return na;
 }
@@ -283,7 +283,7 @@ result<via> parse_via(std::string_view value) {
     i = j;
   }
   auto ps = parse_header_params(value.substr(i));
-  if (!ps) return error{errc::bad_header, "Via: " + ps.error().message};
+  if (!ps) return error{errc::bad_header, "Via: " + ps.err().message};
   v.params = std::move(*ps);
   for (const auto& p : v.params) {
     if (iequals(p.name, "branch") && (!p.value || p.value->empty()))

@@ -80,7 +80,7 @@ result<std::vector<via>> message::vias() const {
   for (const auto& h : headers)
     if (same_name(h.name, "Via")) {
       auto v = parse_via(h.value);
-      if (!v) return std::move(v).error();
+      if (!v) return std::move(v).err();
       out.push_back(std::move(*v));
     }
   if (out.empty()) return missing("Via");
@@ -126,7 +126,7 @@ result<contact_list> message::contacts() const {
         continue;
       }
       auto na = parse_name_addr(h.value);
-      if (!na) return std::move(na).error();
+      if (!na) return std::move(na).err();
       out.contacts.push_back(std::move(*na));
     }
   return out;
@@ -138,7 +138,7 @@ result<std::vector<name_addr>> addresses(const message& m, std::string_view name
   for (const auto& h : m.headers)
     if (same_name(h.name, name)) {
       auto na = parse_name_addr(h.value);
-      if (!na) return std::move(na).error();
+      if (!na) return std::move(na).err();
       out.push_back(std::move(*na));
     }
   return out;

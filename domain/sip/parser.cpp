@@ -241,7 +241,7 @@ std::optional<error> parse_start_line(std::string_view line, std::size_t line_no
   }
   auto u = parse_uri(target, true);
   if (!u) {
-    auto e = std::move(u).error();
+    auto e = std::move(u).err();
     e.line = line_no;
     return e;
   }
@@ -254,18 +254,18 @@ std::optional<error> parse_start_line(std::string_view line, std::size_t line_no
 std::optional<std::string> check_header(const std::string& name, const std::string& value) {
   auto err = [&](const error& e) { return std::optional<std::string>(e.message); };
   if (name == "Via") {
-    if (auto v = parse_via(value); !v) return err(v.error());
+    if (auto v = parse_via(value); !v) return err(v.err());
   } else if (name == "From" || name == "To" || name == "Route" || name == "Record-Route" ||
              name == "Reply-To" || name == "Refer-To" || name == "Referred-By" ||
              name == "P-Asserted-Identity") {
-    if (auto v = parse_name_addr(value); !v) return err(v.error());
+    if (auto v = parse_name_addr(value); !v) return err(v.err());
   } else if (name == "Contact") {
     if (trim(value) != "*")
-      if (auto v = parse_name_addr(value); !v) return err(v.error());
+      if (auto v = parse_name_addr(value); !v) return err(v.err());
   } else if (name == "Call-ID") {
     if (!valid_call_id(value)) return "bad Call-ID";
   } else if (name == "CSeq") {
-    if (auto v = parse_cseq(value); !v) return err(v.error());
+    if (auto v = parse_cseq(value); !v) return err(v.err());
   } else if (name == "Max-Forwards") {
     if (!parse_uint(value, 255)) return "Max-Forwards is not a number of 0-255";
   } else if (name == "Expires" || name == "Min-Expires") {
@@ -279,7 +279,7 @@ std::optional<std::string> check_header(const std::string& name, const std::stri
       return "bad Content-Type";
     if (semi != std::string::npos)
       if (auto ps = parse_header_params(std::string_view(value).substr(semi)); !ps)
-        return "Content-Type: " + ps.error().message;
+        return "Content-Type: " + ps.err().message;
   } else if (name == "Date") {
     // rfc1123-date, always GMT
     if (value.size() < 29 || value.substr(value.size() - 4) != " GMT")

@@ -450,7 +450,7 @@ bool rfc3261_branch(const std::string& b) {
 
 result<transaction_key> server_key(const message& request) {
   auto v = request.top_via();
-  if (!v) return std::move(v).error();
+  if (!v) return std::move(v).err();
   const std::string method = request.method == "ACK" ? "INVITE" : request.method;
   const auto branch = v->branch();
   if (rfc3261_branch(branch)) return transaction_key{branch, v->sent_by(), method};
@@ -466,15 +466,15 @@ result<transaction_key> server_key(const message& request) {
 
 result<transaction_key> client_key(const message& response) {
   auto v = response.top_via();
-  if (!v) return std::move(v).error();
+  if (!v) return std::move(v).err();
   auto cs = response.cseq();
-  if (!cs) return std::move(cs).error();
+  if (!cs) return std::move(cs).err();
   return transaction_key{v->branch(), "", cs->method};
 }
 
 result<transaction_key> client_key_for_request(const message& request) {
   auto v = request.top_via();
-  if (!v) return std::move(v).error();
+  if (!v) return std::move(v).err();
   return transaction_key{v->branch(), "", request.method};
 }
 

@@ -187,7 +187,7 @@ result<uri> parse_sip_uri(uri u, std::string_view rest, bool in_request_line) {
   auto hostport = before_headers.substr(0, semi);
   if (semi != std::string_view::npos) {
     auto ps = parse_uri_params(before_headers.substr(semi));
-    if (!ps) return std::move(ps).error();
+    if (!ps) return std::move(ps).err();
     u.params = std::move(*ps);
   }
   // host [ ":" port ], IPv6 references contain ':' inside brackets
@@ -251,7 +251,7 @@ result<uri> parse_tel_uri(uri u, std::string_view rest) {
   u.user = std::string(number);
   if (semi != std::string_view::npos) {
     auto ps = parse_uri_params(rest.substr(semi));
-    if (!ps) return std::move(ps).error();
+    if (!ps) return std::move(ps).err();
     u.params = std::move(*ps);
   }
   return u;

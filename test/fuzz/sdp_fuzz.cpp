@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(a->sdp.media.size() == s->media.size());
       (void)a->media.describe();
     } else {
-      check(a.error().sip_status == 488);
+      check(a.err().sip_status == 488);
     }
     const auto offer = make_offer({}, local, policy, keys);
     (void)process_answer(offer, *s, policy, keys);

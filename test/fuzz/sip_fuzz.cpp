@@ -50,9 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(again.ok());
       check(again->headers == r->headers);
       check(again->body == r->body);
-    } else if (r.error().error.answerable()) {
-      check(r.error().partial.has_value());
-      const auto resp = make_error_response(r.error(), "fuzz");
+    } else if (r.err().error.answerable()) {
+      check(r.err().partial.has_value());
+      const auto resp = make_error_response(r.err(), "fuzz");
       check(resp.has_value());
       check(parse_message(resp->to_string()).ok());
     }

@@ -154,7 +154,7 @@ TEST_CASE("sdp golden files: offers, answers and answer processing") {
       actual = {"", to_lf(to_string(make_offer(caps, local, *policy, offer_keys)))};
     } else if (mode == "answer") {
       const auto offer = parse(to_crlf(g.sections[0]));
-      if (!offer) FAIL("offer does not parse: " << offer.error().to_string());
+      if (!offer) FAIL("offer does not parse: " << offer.err().to_string());
       const auto a = answer_offer(*offer, caps, local, *policy, answer_key);
       if (a) {
         actual = {g.sections[0], to_lf(to_string(a->sdp)), a->media.describe() + "\n"};
@@ -163,15 +163,15 @@ TEST_CASE("sdp golden files: offers, answers and answer processing") {
         REQUIRE(again.ok());
         CHECK(to_string(*again) == to_string(a->sdp));
       } else {
-        CHECK(a.error().sip_status == 488);
-        actual = {g.sections[0], "488 " + a.error().message + "\n"};
+        CHECK(a.err().sip_status == 488);
+        actual = {g.sections[0], "488 " + a.err().message + "\n"};
       }
     } else if (mode == "process") {
       const auto offer = make_offer(caps, local, *policy, offer_keys);
       const auto ans = parse(to_crlf(g.sections[0]));
-      if (!ans) FAIL("answer does not parse: " << ans.error().to_string());
+      if (!ans) FAIL("answer does not parse: " << ans.err().to_string());
       const auto n = process_answer(offer, *ans, *policy, offer_keys, caps);
-      actual = {g.sections[0], n ? n->describe() + "\n" : "488 " + n.error().message + "\n"};
+      actual = {g.sections[0], n ? n->describe() + "\n" : "488 " + n.err().message + "\n"};
     } else {
       FAIL("unknown mode " << mode);
     }

@@ -81,8 +81,8 @@ TEST_CASE("sdp parser: errors carry line numbers and 400") {
     CAPTURE(r.text);
     const auto p = parse(r.text);
     REQUIRE_FALSE(p.ok());
-    CHECK(p.error().line == r.line);
-    CHECK(p.error().sip_status == 400);
+    CHECK(p.err().line == r.line);
+    CHECK(p.err().sip_status == 400);
   }
   // LF-only line ends, blank lines, and a missing t= are tolerated
   const auto lf = parse("v=0\no=a 1 1 IN IP4 h\ns=x\n\nm=audio 5 RTP/AVP 0\n\n");
@@ -94,7 +94,7 @@ TEST_CASE("sdp parser: limits are errors, long values are kept whole") {
   std::string many = "v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\n";
   for (int i = 0; i < 40; ++i)
     many += "m=audio " + std::to_string(1000 + i) + " RTP/AVP 0\r\n";
-  CHECK(parse(many).error().message.find("m= lines") != std::string::npos);
+  CHECK(parse(many).err().message.find("m= lines") != std::string::npos);
   const std::string long_value(20000, 'z');
   const auto big = parse("v=0\r\no=a 1 1 IN IP4 h\r\ns=x\r\na=x-long:" + long_value + "\r\n");
   REQUIRE(big.ok());

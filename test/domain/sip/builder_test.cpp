@@ -74,13 +74,13 @@ TEST_CASE("sip builder: a failed parse answers 400 with the reason, garbage gets
   bad.replace(bad.find("Max-Forwards: 70"), 16, "Max-Forwards: 999");
   auto r = parse_message(bad);
   REQUIRE_FALSE(r.ok());
-  const auto resp = make_error_response(r.error(), "t9");
+  const auto resp = make_error_response(r.err(), "t9");
   REQUIRE(resp);
   CHECK(resp->status == 400);
   CHECK(resp->reason.find("Max-Forwards") != std::string::npos);
   CHECK(resp->to()->tag() == "t9");
   CHECK(parse_message(resp->to_string()).ok());
-  CHECK_FALSE(make_error_response(parse_message("garbage").error(), "t"));
+  CHECK_FALSE(make_error_response(parse_message("garbage").err(), "t"));
 }
 
 TEST_CASE("sip builder: ACK for a failure and CANCEL") {

@@ -103,11 +103,11 @@ TEST_CASE("sip digest: RFC 2617 form without qop, -sess, auth-int, userhash") {
 }
 
 TEST_CASE("sip digest: challenges that cannot be used are errors") {
-  CHECK(parse_challenge("Basic realm=\"x\"").error().code == errc::unsupported);
-  CHECK(parse_challenge("Digest realm=\"x\"").error().code == errc::bad_auth);
-  CHECK(parse_challenge("Digest realm=\"x\", nonce=\"y\", algorithm=SHA-512-256").error().code ==
+  CHECK(parse_challenge("Basic realm=\"x\"").err().code == errc::unsupported);
+  CHECK(parse_challenge("Digest realm=\"x\"").err().code == errc::bad_auth);
+  CHECK(parse_challenge("Digest realm=\"x\", nonce=\"y\", algorithm=SHA-512-256").err().code ==
         errc::unsupported);
-  CHECK(parse_challenge("Digest realm=\"x\", nonce=\"y\", qop=\"auth-conf\"").error().code ==
+  CHECK(parse_challenge("Digest realm=\"x\", nonce=\"y\", qop=\"auth-conf\"").err().code ==
         errc::unsupported);
   CHECK_FALSE(parse_challenge("Digest realm=\"x, nonce=y").ok());
   CHECK_FALSE(parse_authorization("Digest username=\"a\"").ok());

@@ -16,7 +16,7 @@ const std::filesystem::path torture_dir = std::filesystem::path(GOBI_TEST_DATA) 
 
 message parse_ok(std::string_view bytes, framing how = framing::datagram) {
   auto r = parse_message(bytes, how);
-  if (!r) FAIL(r.error().error.to_string());
+  if (!r) FAIL(r.err().error.to_string());
   return std::move(r).value();
 }
 
@@ -52,11 +52,11 @@ TEST_CASE("sip parser: RFC 4475 torture messages get their verdicts") {
     REQUIRE(!g.expect.empty());
     auto r = parse_message(g.bytes, framing::datagram);
     if (g.expect == "valid") {
-      if (!r) FAIL(g.name << ": " << r.error().error.to_string());
+      if (!r) FAIL(g.name << ": " << r.err().error.to_string());
       continue;
     }
     REQUIRE_FALSE(r.ok());
-    const auto& e = r.error();
+    const auto& e = r.err();
     CAPTURE(e.error.to_string());
     if (g.expect.rfind("drop", 0) == 0) {
       CHECK(e.error.response_status == 0);
@@ -213,10 +213,10 @@ TEST_CASE("sip parser: wrong Content-Length") {
   bigger.replace(bigger.find("Content-Length: 0"), 17, "Content-Length: 10");
   auto r = parse_message(bigger);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().error.code == errc::bad_content_length);
-  CHECK(r.error().error.response_status == 400);
-  REQUIRE(r.error().partial);
-  CHECK(*r.error().partial->call_id() == "a84b4c76e66710@pc33.example.com");
+  CHECK(r.err().error.code == errc::bad_content_length);
+  CHECK(r.err().error.response_status == 400);
+  REQUIRE(r.err().partial);
+  CHECK(*r.err().partial->call_id() == "a84b4c76e66710@pc33.example.com");
 
   // On a stream the frame must hold exactly the body.
   auto extra = options_msg + "junk";
@@ -228,11 +228,11 @@ TEST_CASE("sip parser: wrong Content-Length") {
   CHECK(parse_message(no_length, framing::datagram).ok());
   auto s = parse_message(no_length, framing::stream);
   REQUIRE_FALSE(s.ok());
-  CHECK(s.error().error.response_status == 400);
+  CHECK(s.err().error.response_status == 400);
 
   auto junk = options_msg;
   junk.replace(junk.find("Content-Length: 0"), 17, "Content-Length: 0x10");
-  CHECK(parse_message(junk).error().error.code == errc::bad_content_length);
+  CHECK(parse_message(junk).err().error.code == errc::bad_content_length);
 }
 
 TEST_CASE("sip parser: limits are errors, never truncation") {
@@ -241,9 +241,9 @@ TEST_CASE("sip parser: limits are errors, never truncation") {
   huge.insert(huge.find("Content-Length"), "X-Huge: " + big + "\r\n");
   auto r = parse_message(huge);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().error.code == errc::message_too_large);
-  CHECK(r.error().error.response_status == 513);
-  REQUIRE(r.error().partial);
+  CHECK(r.err().error.code == errc::message_too_large);
+  CHECK(r.err().error.response_status == 513);
+  REQUIRE(r.err().partial);
 
   parse_limits big_limit;
   big_limit.max_message_bytes = 1 << 20;
@@ -258,8 +258,8 @@ TEST_CASE("sip parser: limits are errors, never truncation") {
   many.insert(many.find("Content-Length"), extra);
   auto t = parse_message(many);
   REQUIRE_FALSE(t.ok());
-  CHECK(t.error().error.code == errc::too_many_headers);
-  CHECK(t.error().error.line > 0);
+  CHECK(t.err().error.code == errc::too_many_headers);
+  CHECK(t.err().error.line > 0);
 }
 
 TEST_CASE("sip parser: garbage and random bytes never crash and are dropped") {
@@ -267,7 +267,7 @@ TEST_CASE("sip parser: garbage and random bytes never crash and are dropped") {
                              "\x00\x01\x02", "SIP/2.0 200 OK\r\n\r\n", ":::\r\n\r\n"}) {
     auto r = parse_message(g);
     CHECK_FALSE(r.ok());
-    CHECK(r.error().error.response_status == 0);
+    CHECK(r.err().error.response_status == 0);
   }
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -277,7 +277,7 @@ TEST_CASE("sip parser: garbage and random bytes never crash and are dropped") {
       c = static_cast<char>(byte(rng));
     if (round % 2 == 0) bytes = options_msg.substr(0, rng() % options_msg.size()) + bytes;
     auto r = parse_message(bytes);
-    if (!r) CHECK(r.error().error.code != errc::ok);
+    if (!r) CHECK(r.err().error.code != errc::ok);
   }
   // Mutations of a valid message: flip bytes one at a time.
   for (std::size_t i = 0; i < options_msg.size(); ++i) {
@@ -293,8 +293,8 @@ TEST_CASE("sip parser: error values name the line") {
   bad.replace(bad.find("Max-Forwards: 70"), 16, "Max-Forwards: 7x");
   auto r = parse_message(bad);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().error.line == 3);
-  CHECK(r.error().error.to_string().find("Max-Forwards") != std::string::npos);
+  CHECK(r.err().error.line == 3);
+  CHECK(r.err().error.to_string().find("Max-Forwards") != std::string::npos);
 }
 
 TEST_CASE("sip stream framer: boundaries, keep-alives, split reads") {
@@ -366,13 +366,13 @@ TEST_CASE("sip parser: a 400 never echoes raw control characters (fuzz finding)"
                                "Content-Length: 0\n\n");
   auto r = parse_message(msg);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().error.response_status == 0);
-  CHECK_FALSE(r.error().partial);
+  CHECK(r.err().error.response_status == 0);
+  CHECK_FALSE(r.err().partial);
   auto clean = msg;
   clean.replace(clean.find('\x06'), 1, "o");
   auto r2 = parse_message(clean);
   REQUIRE_FALSE(r2.ok());
-  CHECK(r2.error().error.response_status == 400);
+  CHECK(r2.err().error.response_status == 400);
 }
 
 TEST_CASE("sip parser: inputs found by the fuzzer keep their properties") {
@@ -387,8 +387,8 @@ TEST_CASE("sip parser: inputs found by the fuzzer keep their properties") {
         auto again = parse_message(r->to_string(), framing::stream);
         REQUIRE(again.ok());
         CHECK(again->headers == r->headers);
-      } else if (r.error().error.answerable()) {
-        const auto resp = make_error_response(r.error(), "t");
+      } else if (r.err().error.answerable()) {
+        const auto resp = make_error_response(r.err(), "t");
         REQUIRE(resp);
         CHECK(parse_message(resp->to_string()).ok());
       }
