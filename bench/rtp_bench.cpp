@@ -3,7 +3,7 @@
 // Prints packets/s, CPU (transport threads and the receiver apart), the spacing of the
 // outbound packets as received (p50/p99/max), the clocks' lateness, and memory per stream.
 //
-//   bench_rtp [--streams 1000] [--seconds 10] [--threads 1] [--srtp] [--echo]
+//   bench_rtp [--streams 1000] [--seconds 10] [--threads 1] [--phases 4] [--srtp] [--echo]
 //             [--ports 30000-39999] [--host 127.0.0.1] [--rt PRIORITY]
 //
 // --srtp protects every packet (AES_CM_128_HMAC_SHA1_80) before sending. --echo makes the
@@ -53,6 +53,7 @@ struct options {
   std::string ports = "30000-39999";
   std::string host = "127.0.0.1";
   int rt = 0;
+  unsigned phases = 4;
 };
 
 constexpr std::size_t payload_bytes = 160; // 20 ms of G.711 at 8 kHz
@@ -307,7 +308,7 @@ bool parse_args(int argc, char** argv, options& o) {
       o.srtp = true;
     } else if (a == "--echo") {
       o.echo = true;
-    } else if (a == "--streams" || a == "--seconds" || a == "--threads") {
+    } else if (a == "--streams" || a == "--seconds" || a == "--threads" || a == "--phases") {
       const char* v = next();
       if (!v) return false;
       const long n = std::atol(v);
@@ -315,6 +316,7 @@ bool parse_args(int argc, char** argv, options& o) {
       if (a == "--streams") o.streams = static_cast<std::size_t>(n);
       if (a == "--seconds") o.seconds = static_cast<int>(n);
       if (a == "--threads") o.threads = static_cast<unsigned>(n);
+      if (a == "--phases") o.phases = static_cast<unsigned>(n);
     } else if (a == "--rt") {
       const char* v = next();
       if (!v || std::atoi(v) <= 0 || std::atoi(v) > 99) return false;
@@ -341,7 +343,8 @@ double percentile(const std::vector<std::int32_t>& sorted, double q) {
 int main(int argc, char** argv) {
   options o;
   if (!parse_args(argc, argv, o)) {
-    std::fprintf(stderr, "usage: bench_rtp [--streams N] [--seconds T] [--threads K] [--srtp] "
+    std::fprintf(stderr, "usage: bench_rtp [--streams N] [--seconds T] [--threads K] "
+                         "[--phases P] [--srtp] "
                          "[--echo] [--ports A-B] [--host ADDR] [--rt PRIORITY]\n");
     return 2;
   }
@@ -356,6 +359,7 @@ int main(int argc, char** argv) {
   eo.ports = *range;
   eo.threads = o.threads;
   eo.realtime_priority = o.rt;
+  eo.clock_phases = o.phases;
   engine e(eo);
   if (auto s = e.start(); !s) {
     std::fprintf(stderr, "engine: %s\n", s.err().message.c_str());
@@ -438,9 +442,9 @@ int main(int argc, char** argv) {
 
   double load[3] = {};
   ::getloadavg(load, 3);
-  std::printf("bench_rtp: %zu streams, %u transport thread(s)%s, %d s, srtp %s, echo %s "
-              "(load average %.2f before the end)\n",
-              o.streams, o.threads, e.realtime_threads() ? " SCHED_FIFO" : "", o.seconds,
+  std::printf("bench_rtp: %zu streams, %u transport thread(s)%s, %u clock phases, %d s, srtp %s, "
+              "echo %s (load average %.2f before the end)\n",
+              o.streams, o.threads, e.realtime_threads() ? " SCHED_FIFO" : "", o.phases, o.seconds,
               o.srtp ? "on" : "off", o.echo ? "on" : "off", load[0]);
   std::printf("  sent      %.0f packets/s (%llu in %.2f s; %zu-byte packets)\n",
               static_cast<double>(sent) / wall, static_cast<unsigned long long>(sent), wall,
@@ -462,8 +466,8 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < clocks.size(); ++i) {
     const auto ticks = clocks[i].ticks - clocks0[i].ticks;
     const auto work = clocks[i].total_tick_work - clocks0[i].total_tick_work;
-    std::printf("  clock %u   %zu streams, %llu ticks, %llu skipped, max lateness %.3f ms, tick "
-                "work mean %.3f ms max %.3f ms\n",
+    std::printf("  clock %u   %zu streams, %llu wake-ups, %llu skipped, max lateness %.3f ms, "
+                "work per wake-up mean %.3f ms max %.3f ms\n",
                 i, clocks0[i].streams, static_cast<unsigned long long>(ticks),
                 static_cast<unsigned long long>(clocks[i].skipped - clocks0[i].skipped),
                 std::chrono::duration<double, std::milli>(clocks[i].max_lateness).count(),

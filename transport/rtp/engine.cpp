@@ -98,13 +98,16 @@ struct io_thread {
 // --- media_clock ---------------------------------------------------------------------------
 
 struct media_clock::impl {
-  impl(io_thread& t, time_point start, duration period)
-    : thread(t), timer(t.ioc.get_executor()), schedule(start, period) {}
+  impl(io_thread& t, time_point start, duration period, unsigned phases)
+    : thread(t)
+    , timer(t.ioc.get_executor())
+    , schedule(start, period / (phases == 0 ? 1 : phases), phases)
+    , streams(phases) {}
 
   io_thread& thread;
   timer_type timer;
-  tick_schedule schedule;
-  stream_list streams;
+  tick_schedule schedule; ///< of the sub-period (ptime / phases)
+  phased_streams streams;
   bool stopped = false;
 
   std::atomic<std::size_t> count{0};
@@ -119,14 +122,18 @@ struct media_clock::impl {
   void on_timer(const error_code& ec) {
     if (ec || stopped) return;
     const auto now = steady_clock::now();
-    if (const auto t = schedule.fire(now)) {
+    bool ran = false;
+    while (const auto t = schedule.fire(now)) { // more than one only when late
       streams.tick(*t);
-      const auto work = (steady_clock::now() - now).count();
       ticks.add();
       if (t->skipped) {
         skipped.add(t->skipped);
         late.add();
       }
+      ran = true;
+    }
+    if (ran) {
+      const auto work = (steady_clock::now() - now).count();
       max_lateness.store(schedule.max_lateness().count(), std::memory_order_relaxed);
       if (work > max_work.load(std::memory_order_relaxed))
         max_work.store(work, std::memory_order_relaxed);
@@ -169,12 +176,15 @@ void media_clock::remove(std::shared_ptr<clocked_stream> s) {
 
 bool media_clock::on_clock_thread() const noexcept { return impl_->thread.on_thread(); }
 std::size_t media_clock::streams() const noexcept { return impl_->count.load(); }
-duration media_clock::period() const noexcept { return impl_->schedule.period(); }
+duration media_clock::period() const noexcept {
+  return impl_->schedule.period() * impl_->streams.phases();
+}
 unsigned media_clock::index() const noexcept { return impl_->thread.index; }
 
 clock_stats media_clock::stats() const noexcept {
   clock_stats s;
   s.streams = impl_->count.load();
+  s.phases = impl_->streams.phases();
   s.ticks = impl_->ticks.get();
   s.skipped = impl_->skipped.get();
   s.late = impl_->late.get();
@@ -539,21 +549,24 @@ status engine::start() {
   if (impl_->running) return unit;
   auto& o = impl_->opts;
   if (o.threads == 0) o.threads = 1;
-  if (o.ptime <= duration::zero())
-    return make_error(errc::invalid_argument, "media clock period must be positive");
+  if (o.clock_phases == 0) o.clock_phases = 1;
+  if (o.ptime <= duration::zero() || o.ptime % o.clock_phases != duration::zero())
+    return make_error(errc::invalid_argument,
+                      "media clock period must be positive and divide into clock_phases");
   auto alloc = port_allocator::create(o.host, o.ports, o.bind_attempts);
   if (!alloc) return std::move(alloc).err();
   impl_->allocator.emplace(std::move(alloc).value());
 
   impl_->realtime = 0;
-  // Clocks start one period from now, phase-shifted so that they do not all wake at once.
+  // Clocks start one period from now, shifted so that they do not all wake at once.
   const auto start = steady_clock::now() + o.ptime;
+  const auto sub_period = o.ptime / o.clock_phases;
   impl_->threads.clear();
   for (unsigned i = 0; i < o.threads; ++i) {
     auto t = std::make_shared<io_thread>(i);
-    const auto phase = o.ptime * static_cast<long>(i) / static_cast<long>(o.threads);
-    t->clock.reset(
-        new media_clock(std::make_unique<media_clock::impl>(*t, start + phase, o.ptime)));
+    const auto phase = sub_period * static_cast<long>(i) / static_cast<long>(o.threads);
+    t->clock.reset(new media_clock(
+        std::make_unique<media_clock::impl>(*t, start + phase, o.ptime, o.clock_phases)));
     impl_->threads.push_back(t);
   }
   for (auto& t : impl_->threads) {

@@ -37,6 +37,9 @@ struct engine_options {
   port_range ports{defaults::rtp_port_min, defaults::rtp_port_max};
   unsigned threads = 1;                  ///< transport threads, one media clock each
   duration ptime = std::chrono::milliseconds(20); ///< the clocks' tick period
+  /// Slots per period over which each clock spreads its streams (see phased_streams): a
+  /// stream's packets stay ptime apart, a wake-up serves 1/phases of the streams.
+  unsigned clock_phases = 4;
   /// Pairs one open_port() tries before giving up (ports held by other processes).
   unsigned bind_attempts = 64;
   /// SCHED_FIFO priority (1-99) for the transport threads; 0 = normal scheduling. Keeps the

@@ -1,5 +1,6 @@
 #include "transport/rtp/media_clock.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace gobi::rtp {
@@ -7,22 +8,22 @@ namespace gobi::rtp {
 // --- tick_schedule -------------------------------------------------------------------------
 
 std::optional<media_tick> tick_schedule::fire(time_point now) noexcept {
-  const auto due_at = deadline();
-  if (now < due_at) return std::nullopt;
-  const auto lateness = now - due_at;
-  if (lateness > max_lateness_) max_lateness_ = lateness;
+  if (now < deadline()) return std::nullopt;
+  // Lateness of the wake-up: the first call for it still has the owed tick in next_.
+  if (now - deadline() > max_lateness_) max_lateness_ = now - deadline();
+  const auto due = static_cast<std::uint64_t>((now - start_) / period_);
   media_tick t;
-  t.index = next_;
-  if (lateness >= period_) {
-    // A period or more late: run the tick now due, skip the ones in between.
-    t.index = static_cast<std::uint64_t>((now - start_) / period_);
-    t.skipped = static_cast<std::uint32_t>(t.index - next_);
+  if (due >= next_ + window_) {
+    // Ticks next_ .. due - window_ are superseded by newer ticks of the same phase.
+    t.skipped = static_cast<std::uint32_t>(due - window_ + 1 - next_);
     skipped_ += t.skipped;
     ++late_;
+    next_ = due - window_ + 1;
   }
-  t.deadline = start_ + period_ * static_cast<long>(t.index);
+  t.index = next_;
+  t.deadline = deadline();
   t.now = now;
-  next_ = t.index + 1;
+  ++next_;
   ++ticks_;
   return t;
 }
@@ -93,6 +94,44 @@ void stream_list::clear() {
   for (auto& s : all)
     if (s) s->slot_ = clocked_stream::no_slot;
   // `all` released here: destructors see an empty, consistent list.
+}
+
+// --- phased_streams ------------------------------------------------------------------------
+
+phased_streams::phased_streams(unsigned phases)
+  : lists_(phases == 0 ? 1 : phases), next_(lists_.size(), 0) {}
+
+bool phased_streams::add(std::shared_ptr<clocked_stream> s) {
+  auto emptiest = std::min_element(lists_.begin(), lists_.end(),
+                                   [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  return emptiest->add(std::move(s));
+}
+
+bool phased_streams::remove(const clocked_stream& s) {
+  for (auto& l : lists_)
+    if (l.remove(s)) return true;
+  return false;
+}
+
+void phased_streams::tick(const media_tick& sub) {
+  const auto n = lists_.size();
+  const auto phase = static_cast<std::size_t>(sub.index % n);
+  media_tick t = sub;
+  t.index = sub.index / n;
+  auto& next = next_[phase];
+  t.skipped = static_cast<std::uint32_t>(t.index > next ? t.index - next : 0);
+  next = t.index + 1;
+  lists_[phase].tick(t);
+}
+
+std::size_t phased_streams::size() const noexcept {
+  std::size_t n = 0;
+  for (const auto& l : lists_) n += l.size();
+  return n;
+}
+
+void phased_streams::clear() {
+  for (auto& l : lists_) l.clear();
 }
 
 } // namespace gobi::rtp

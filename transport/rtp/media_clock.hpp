@@ -5,8 +5,8 @@
 /// absolute deadlines and calls `on_tick` of every stream registered with it, once per tick, so
 /// each call sends exactly one packet per tick.
 ///
-/// The pure parts (`tick_schedule`, `stream_list`) take time as an argument and are tested with
-/// a manual clock; `media_clock` drives them from an Asio timer on its transport thread
+/// The pure parts (`tick_schedule`, `stream_list`, `phased_streams`) take time as an argument
+/// and are tested with a manual clock; `media_clock` drives them from an Asio timer on its transport thread
 /// (engine.cpp).
 
 #include "transport/rtp/media_port.hpp"
@@ -25,29 +25,33 @@ struct media_tick {
   std::uint64_t index = 0; ///< ticks since the clock started; deadline = start + index * period
   time_point deadline;     ///< when this tick was due
   time_point now;          ///< when the clock woke up for it (>= deadline)
-  /// Ticks skipped just before this one because the clock woke up more than a period late.
-  /// A stream keeps its RTP timestamp in step with real time by advancing it for these too
-  /// (the receiver sees a loss, which its jitter buffer conceals, rather than a burst).
+  /// This stream's ticks skipped just before this one because the clock woke up a period or
+  /// more late. A stream keeps its RTP timestamp in step with real time by advancing it for
+  /// these too (the receiver sees a loss, which its jitter buffer conceals, not a burst).
   std::uint32_t skipped = 0;
 };
 
 /// Absolute-deadline tick arithmetic: tick k is due at start + k * period, so rounding and
-/// wake-up latency never accumulate into drift. When a wake-up is a period or more late, it
-/// runs one tick (the one now due) and skips the missed ones: at most one tick per wake-up,
-/// never a burst.
+/// wake-up latency never accumulate into drift. A late wake-up runs the ticks it owes, except
+/// those superseded by a newer due tick of the same stream: with `window` w (the number of
+/// phases sharing the schedule, see phased_streams; 1 without phases), tick j is skipped when
+/// tick j + w is due too. So no stream ever gets two ticks in one wake-up: never a burst.
 ///
-///   wake at now:  now < deadline(k)               -> nothing (early), wait again
-///                 deadline(k) <= now < deadline(k+1) -> tick k, next k+1
-///                 now >= deadline(k+1)            -> tick d = due(now), skipped d-k, next d+1
+///   wake at now, next tick k, d = due(now) = floor((now - start) / period):
+///     now < deadline(k)  -> nothing (early), wait again
+///     d < k + w          -> ticks k .. d, one per fire(), next d+1
+///     d >= k + w         -> ticks k .. d-w skipped; ticks d-w+1 .. d, next d+1
 class tick_schedule {
 public:
-  tick_schedule(time_point start, duration period) noexcept : start_(start), period_(period) {}
+  tick_schedule(time_point start, duration period, unsigned window = 1) noexcept
+    : start_(start), period_(period), window_(window == 0 ? 1 : window) {}
 
   /// When the next tick is due.
   time_point deadline() const noexcept { return start_ + period_ * static_cast<long>(next_); }
   duration period() const noexcept { return period_; }
 
-  /// The timer for deadline() went off at `now`: the tick to run, if any.
+  /// The timer for deadline() went off at `now`: the next tick to run, if any. Call again with
+  /// the same `now` until it answers nothing.
   std::optional<media_tick> fire(time_point now) noexcept;
 
   std::uint64_t ticks() const noexcept { return ticks_; }     ///< ticks run
@@ -59,6 +63,7 @@ public:
 private:
   time_point start_;
   duration period_;
+  std::uint64_t window_;
   std::uint64_t next_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t skipped_ = 0;
@@ -113,15 +118,43 @@ private:
   bool ticking_ = false;
 };
 
+/// The streams of one clock spread over `phases` equal slots of the period: with a period of
+/// 20 ms and 4 phases, a quarter of the streams is ticked at +0, +5, +10 and +15 ms. Each stream
+/// still gets one tick every 20 ms, but a wake-up serves a quarter of the streams, so the
+/// spacing a stream sees no longer depends on how long all the others took before it, and the
+/// packets leave in four small bursts instead of one big one.
+///
+/// Driven by a tick_schedule of period / phases: sub-tick j ticks phase j % phases with stream
+/// tick index j / phases; `skipped` counts that phase's own missed ticks. New streams go to the
+/// emptiest phase. Single-threaded, like stream_list.
+class phased_streams {
+public:
+  explicit phased_streams(unsigned phases);
+
+  unsigned phases() const noexcept { return static_cast<unsigned>(lists_.size()); }
+  bool add(std::shared_ptr<clocked_stream> s);
+  bool remove(const clocked_stream& s);
+  /// Runs sub-tick `sub` (index, deadline, now as from the sub-period schedule).
+  void tick(const media_tick& sub);
+  std::size_t size() const noexcept;
+  std::size_t size(unsigned phase) const noexcept { return lists_[phase].size(); }
+  void clear();
+
+private:
+  std::vector<stream_list> lists_;
+  std::vector<std::uint64_t> next_; ///< per phase: the stream tick index expected next
+};
+
 /// What a media clock has done so far. Read from any thread.
 struct clock_stats {
   std::size_t streams = 0;
-  std::uint64_t ticks = 0;
-  std::uint64_t skipped = 0;   ///< ticks skipped because a wake-up came a period late
+  unsigned phases = 1;
+  std::uint64_t ticks = 0;     ///< wake-ups (phases per period)
+  std::uint64_t skipped = 0;   ///< wake-ups skipped because one came a sub-period late
   std::uint64_t late = 0;      ///< wake-ups that skipped
   duration max_lateness{};     ///< worst wake-up delay after a deadline
-  duration max_tick_work{};    ///< worst time spent calling on_tick of all streams in one tick
-  duration total_tick_work{};  ///< summed over all ticks (mean = total / ticks)
+  duration max_tick_work{};    ///< worst time spent in the on_tick calls of one wake-up
+  duration total_tick_work{};  ///< summed over all wake-ups (mean = total / ticks)
 };
 
 class engine;

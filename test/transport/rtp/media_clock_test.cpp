@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 #include <vector>
@@ -45,7 +46,7 @@ TEST_CASE("clock schedule: absolute deadlines never drift, whatever the wake-up 
   CHECK(s.deadline() == t0 + 2000s);
 }
 
-TEST_CASE("clock schedule: a late wake-up runs one tick and skips the missed ones, no burst") {
+TEST_CASE("clock schedule: a wake-up a period late runs one tick and skips the missed ones") {
   tick_schedule s(t0, 20ms);
   CHECK_FALSE(s.fire(t0 - 1ms)); // early: nothing, still waiting for tick 0
   REQUIRE(s.fire(t0));
@@ -129,4 +130,92 @@ TEST_CASE("clock stream_list: streams removing and adding streams from on_tick")
   CHECK(list.remove(*late));
   CHECK(list.remove(*a));
   CHECK(list.size() == 0);
+}
+
+TEST_CASE("clock phased_streams: streams spread over sub-ticks, each ticked every period") {
+  // 20 ms period in 4 phases: the schedule runs at 5 ms, a window of 4 ticks.
+  tick_schedule sched(t0, 5ms, 4);
+  phased_streams ph(4);
+  std::vector<std::shared_ptr<probe>> ps;
+  struct stamp {
+    std::uint64_t index;
+    time_point deadline;
+    std::uint32_t skipped;
+  };
+  std::vector<std::vector<stamp>> seen(10);
+  for (int i = 0; i < 10; ++i) {
+    ps.push_back(std::make_shared<probe>());
+    CHECK(ph.add(ps.back()));
+  }
+  // Balanced: 10 streams over 4 phases.
+  for (unsigned k = 0; k < 4; ++k) CHECK(ph.size(k) >= 2);
+  CHECK(ph.size() == 10);
+
+  struct recorder : clocked_stream {
+    std::vector<stamp>* out = nullptr;
+    void on_tick(const media_tick& t) override { out->push_back({t.index, t.deadline, t.skipped}); }
+  };
+  phased_streams ph2(4);
+  std::vector<std::shared_ptr<recorder>> rs;
+  for (int i = 0; i < 10; ++i) {
+    rs.push_back(std::make_shared<recorder>());
+    rs.back()->out = &seen[i];
+    ph2.add(rs.back());
+  }
+  for (int j = 0; j < 400; ++j) ph2.tick(*sched.fire(sched.deadline()));
+  for (const auto& v : seen) {
+    REQUIRE(v.size() == 100);
+    for (std::size_t k = 1; k < v.size(); ++k) {
+      CHECK(v[k].index == v[k - 1].index + 1);
+      CHECK(v[k].deadline - v[k - 1].deadline == 20ms);
+      CHECK(v[k].skipped == 0);
+    }
+  }
+  // Different phases are 5 ms apart.
+  std::vector<time_point> firsts;
+  for (const auto& v : seen) firsts.push_back(v[0].deadline);
+  std::sort(firsts.begin(), firsts.end());
+  firsts.erase(std::unique(firsts.begin(), firsts.end()), firsts.end());
+  CHECK(firsts == std::vector<time_point>{t0, t0 + 5ms, t0 + 10ms, t0 + 15ms});
+
+  // A wake-up 12 ms late owes three sub-ticks of three different phases: all run, no skip.
+  const auto wake = sched.deadline() + 12ms;
+  int ran = 0;
+  while (const auto t = sched.fire(wake)) {
+    CHECK(t->skipped == 0);
+    ph2.tick(*t);
+    ++ran;
+  }
+  CHECK(ran == 3);
+  // 22 ms late: the oldest owed sub-tick is superseded by the same phase's next one.
+  const auto wake2 = sched.deadline() + 22ms;
+  ran = 0;
+  std::uint32_t skipped = 0;
+  while (const auto t = sched.fire(wake2)) {
+    skipped += t->skipped;
+    ph2.tick(*t);
+    ++ran;
+  }
+  CHECK(ran == 4);
+  CHECK(skipped == 1);
+  for (int j = 0; j < 8; ++j) ph2.tick(*sched.fire(sched.deadline()));
+  int streams_with_a_skip = 0;
+  for (const auto& v : seen) {
+    std::uint32_t total = 0;
+    for (std::size_t k = 1; k < v.size(); ++k) {
+      total += v[k].skipped;
+      CHECK(v[k].index == v[k - 1].index + 1 + v[k].skipped); // never twice, never backwards
+    }
+    CHECK(total <= 1);
+    streams_with_a_skip += total == 1;
+    // Indices stay aligned with time: index k is due at its phase's first deadline + k * 20 ms.
+    CHECK(v.back().deadline == v.front().deadline + static_cast<long>(v.back().index) * 20ms);
+  }
+  CHECK(streams_with_a_skip >= 2); // the streams of one phase
+
+  CHECK(ph2.remove(*rs[3]));
+  CHECK_FALSE(ph2.remove(*rs[3]));
+  CHECK(ph2.size() == 9);
+  ph2.clear();
+  CHECK(ph2.size() == 0);
 }
