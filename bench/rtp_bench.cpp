@@ -126,10 +126,13 @@ class g711_call final : public clocked_stream, public media_sink {
 public:
   g711_call(std::uint32_t ssrc, media_port& port, std::optional<srtp_session> out,
             std::optional<srtp_session> in)
-    : port_(port), out_(std::move(out)), in_(std::move(in)) {
+      : port_(port)
+      , out_(std::move(out))
+      , in_(std::move(in)) {
     buf_.fill(std::byte{0xff}); // mu-law silence
     buf_[0] = std::byte{0x80};
-    for (int i = 0; i < 4; ++i) buf_[8 + i] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      buf_[8 + i] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
   }
 
   void on_tick(const media_tick& t) override {
@@ -137,7 +140,8 @@ public:
     ts_ += static_cast<std::uint32_t>(payload_bytes * (1 + t.skipped));
     buf_[2] = static_cast<std::byte>(seq_ >> 8);
     buf_[3] = static_cast<std::byte>(seq_);
-    for (int i = 0; i < 4; ++i) buf_[4 + i] = static_cast<std::byte>(ts_ >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      buf_[4 + i] = static_cast<std::byte>(ts_ >> (24 - 8 * i));
     std::size_t len = packet_bytes;
     if (out_) {
       // Protect a copy: the plaintext template stays reusable. Same buffer, no allocation.
@@ -181,7 +185,8 @@ private:
 class receiver {
 public:
   receiver(std::size_t streams, std::size_t expected_intervals, bool echo)
-    : last_ns_(streams, 0), echo_(echo) {
+      : last_ns_(streams, 0)
+      , echo_(echo) {
     deltas_us_.reserve(expected_intervals);
     fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
@@ -206,7 +211,9 @@ public:
   }
 
   std::uint16_t port() const { return port_; }
-  void start() { thread_ = std::thread([this] { run(); }); }
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
   void stop() {
     done_ = true;
     if (thread_.joinable()) thread_.join();
@@ -266,8 +273,8 @@ private:
   }
 
   void record(const std::uint8_t* p, const msghdr& h) {
-    const std::uint32_t ssrc = std::uint32_t{p[8]} << 24 | std::uint32_t{p[9]} << 16 |
-                               std::uint32_t{p[10]} << 8 | p[11];
+    const std::uint32_t ssrc =
+        std::uint32_t{p[8]} << 24 | std::uint32_t{p[9]} << 16 | std::uint32_t{p[10]} << 8 | p[11];
     if (ssrc == 0 || ssrc > last_ns_.size()) return;
     std::int64_t ns = 0;
     for (auto* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
@@ -409,7 +416,8 @@ int main(int argc, char** argv) {
   }
   const auto rx0 = rx.packets();
   std::vector<clock_stats> clocks0;
-  for (unsigned i = 0; i < e.threads(); ++i) clocks0.push_back(e.clock(i).stats());
+  for (unsigned i = 0; i < e.threads(); ++i)
+    clocks0.push_back(e.clock(i).stats());
   const double cpu0 = process_cpu_s(), tr0 = threads_cpu_s("gobi-rtp-"),
                rxc0 = thread_cpu_s(rx.tid());
   const auto t0 = std::chrono::steady_clock::now();
@@ -428,16 +436,19 @@ int main(int argc, char** argv) {
   back -= back0;
   const auto received = rx.packets() - rx0;
 
-  for (auto& p : ports) p.close();
+  for (auto& p : ports)
+    p.close();
   std::vector<clock_stats> clocks;
-  for (unsigned i = 0; i < e.threads(); ++i) clocks.push_back(e.clock(i).stats());
+  for (unsigned i = 0; i < e.threads(); ++i)
+    clocks.push_back(e.clock(i).stats());
   e.stop();
   rx.stop();
 
   auto& d = rx.deltas_us();
   std::sort(d.begin(), d.end());
   std::vector<std::int32_t> dev(d.size());
-  std::transform(d.begin(), d.end(), dev.begin(), [](std::int32_t x) { return std::abs(x - 20000); });
+  std::transform(d.begin(), d.end(), dev.begin(),
+                 [](std::int32_t x) { return std::abs(x - 20000); });
   std::sort(dev.begin(), dev.end());
 
   double load[3] = {};
@@ -478,8 +489,8 @@ int main(int argc, char** argv) {
   }
   std::printf("  CPU       process %.1f%% of one core: transport threads %.1f%% (%.1f us per "
               "stream-second), receiver %.1f%%\n",
-              100 * cpu / wall, 100 * tr / wall,
-              1e6 * tr / wall / static_cast<double>(o.streams), 100 * rxc / wall);
+              100 * cpu / wall, 100 * tr / wall, 1e6 * tr / wall / static_cast<double>(o.streams),
+              100 * rxc / wall);
   std::printf("  memory    RSS %.1f MB -> %.1f MB: %.1f KB per stream (user space; socket "
               "buffers are kernel memory)\n",
               rss_before, rss_running,

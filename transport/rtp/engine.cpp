@@ -2,11 +2,11 @@
 
 #include <utility> // before Asio, for GCC 12
 
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 
 #include <pthread.h>
 #include <sched.h>
@@ -32,7 +32,8 @@ using error_code = boost::system::error_code;
 /// any_io_executor: every operation skips the type erasure.
 using executor = net::io_context::executor_type;
 using udp_socket = net::basic_datagram_socket<udp, executor>;
-using timer_type = net::basic_waitable_timer<steady_clock, net::wait_traits<steady_clock>, executor>;
+using timer_type =
+    net::basic_waitable_timer<steady_clock, net::wait_traits<steady_clock>, executor>;
 
 /// Receive buffer per socket. RTP audio datagrams are far smaller; one that fills the buffer
 /// may have been truncated by the kernel, so it is counted as malformed, never delivered cut.
@@ -62,7 +63,8 @@ endpoint to_endpoint(const udp::endpoint& e) {
 /// One transport thread: its io_context, its clock and the ports living on it. Shared by the
 /// engine and by every port on it, so a port handle outliving the engine stays safe.
 struct io_thread {
-  explicit io_thread(unsigned i) : index(i) {}
+  explicit io_thread(unsigned i)
+      : index(i) {}
 
   const unsigned index;
   net::io_context ioc{1};
@@ -78,8 +80,7 @@ struct io_thread {
 
   /// Posts `fn` to the thread while it runs; once stopped, runs it here (nobody else runs
   /// the io_context any more, and a post would never run).
-  template <class F>
-  void run_or_post(F&& fn) {
+  template <class F> void run_or_post(F&& fn) {
     {
       std::lock_guard lock(post_mutex);
       if (running) {
@@ -99,10 +100,10 @@ struct io_thread {
 
 struct media_clock::impl {
   impl(io_thread& t, time_point start, duration period, unsigned phases)
-    : thread(t)
-    , timer(t.ioc.get_executor())
-    , schedule(start, period / (phases == 0 ? 1 : phases), phases)
-    , streams(phases) {}
+      : thread(t)
+      , timer(t.ioc.get_executor())
+      , schedule(start, period / (phases == 0 ? 1 : phases), phases)
+      , streams(phases) {}
 
   io_thread& thread;
   timer_type timer;
@@ -157,15 +158,15 @@ struct media_clock::impl {
   }
 };
 
-media_clock::media_clock(std::unique_ptr<impl> i) noexcept : impl_(std::move(i)) {}
+media_clock::media_clock(std::unique_ptr<impl> i) noexcept
+    : impl_(std::move(i)) {}
 media_clock::~media_clock() = default;
 
 void media_clock::add(std::shared_ptr<clocked_stream> s) {
   if (!s) return;
   if (impl_->thread.on_thread()) return impl_->add_here(std::move(s));
-  impl_->thread.run_or_post([i = impl_.get(), s = std::move(s)]() mutable {
-    i->add_here(std::move(s));
-  });
+  impl_->thread.run_or_post(
+      [i = impl_.get(), s = std::move(s)]() mutable { i->add_here(std::move(s)); });
 }
 
 void media_clock::remove(std::shared_ptr<clocked_stream> s) {
@@ -174,12 +175,18 @@ void media_clock::remove(std::shared_ptr<clocked_stream> s) {
   impl_->thread.run_or_post([i = impl_.get(), s = std::move(s)] { i->remove_here(*s); });
 }
 
-bool media_clock::on_clock_thread() const noexcept { return impl_->thread.on_thread(); }
-std::size_t media_clock::streams() const noexcept { return impl_->count.load(); }
+bool media_clock::on_clock_thread() const noexcept {
+  return impl_->thread.on_thread();
+}
+std::size_t media_clock::streams() const noexcept {
+  return impl_->count.load();
+}
 duration media_clock::period() const noexcept {
   return impl_->schedule.period() * impl_->streams.phases();
 }
-unsigned media_clock::index() const noexcept { return impl_->thread.index; }
+unsigned media_clock::index() const noexcept {
+  return impl_->thread.index;
+}
 
 clock_stats media_clock::stats() const noexcept {
   clock_stats s;
@@ -200,17 +207,17 @@ clock_stats media_clock::stats() const noexcept {
 /// it, so it lives until the last of them has completed after close.
 struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port::impl> {
   impl(std::shared_ptr<io_thread> t, port_lease l, const std::string& host, port_options o)
-    : thread(std::move(t))
-    , lease(std::move(l))
-    , rtp(thread->ioc.get_executor())
-    , rtcp(thread->ioc.get_executor())
-    , timer(thread->ioc.get_executor())
-    , local_address(host)
-    , rtp_port(lease.rtp_port())
-    , ipv6(lease.ipv6())
-    , opts(o)
-    , rtp_latch(o.latch)
-    , rtcp_latch(o.latch) {}
+      : thread(std::move(t))
+      , lease(std::move(l))
+      , rtp(thread->ioc.get_executor())
+      , rtcp(thread->ioc.get_executor())
+      , timer(thread->ioc.get_executor())
+      , local_address(host)
+      , rtp_port(lease.rtp_port())
+      , ipv6(lease.ipv6())
+      , opts(o)
+      , rtp_latch(o.latch)
+      , rtcp_latch(o.latch) {}
 
   // --- set up on the creating thread, before anyone else sees the port
   status adopt_sockets() {
@@ -279,19 +286,18 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
     thread->port_count.fetch_sub(1);
     // The sink or stream may be what called close (from on_rtp or on_tick): release them
     // after the current handler, not under its feet.
-    if (sink || stream)
-      thread->run_or_post([s = std::move(sink), o = std::move(stream)] {});
+    if (sink || stream) thread->run_or_post([s = std::move(sink), o = std::move(stream)] {});
   }
 
   void receive(bool on_rtp_socket) {
     auto& sock = on_rtp_socket ? rtp : rtcp;
     auto& buf = on_rtp_socket ? rtp_buf : rtcp_buf;
     auto& from = on_rtp_socket ? rtp_from : rtcp_from;
-    sock.async_receive_from(net::buffer(buf), from,
-                            [self = shared_from_this(), on_rtp_socket](const error_code& ec,
-                                                                       std::size_t n) {
-                              self->on_receive(on_rtp_socket, ec, n);
-                            });
+    sock.async_receive_from(
+        net::buffer(buf), from,
+        [self = shared_from_this(), on_rtp_socket](const error_code& ec, std::size_t n) {
+          self->on_receive(on_rtp_socket, ec, n);
+        });
   }
 
   void on_receive(bool on_rtp_socket, const error_code& ec, std::size_t n) {
@@ -350,21 +356,18 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
     timer.cancel();
     if (opts.media_timeout <= duration::zero()) return;
     timer.expires_at(last_rtp + opts.media_timeout);
-    timer.async_wait([self = shared_from_this(), gen](const error_code& e) {
-      self->on_timeout(e, gen);
-    });
+    timer.async_wait(
+        [self = shared_from_this(), gen](const error_code& e) { self->on_timeout(e, gen); });
   }
 
   void on_timeout(const error_code& ec, std::uint64_t gen) {
-    if (ec || closed || gen != timer_generation || opts.media_timeout <= duration::zero())
-      return;
+    if (ec || closed || gen != timer_generation || opts.media_timeout <= duration::zero()) return;
     const auto now = steady_clock::now();
     const auto quiet = now - last_rtp;
     if (quiet < opts.media_timeout) {
       timer.expires_at(last_rtp + opts.media_timeout); // a packet came meanwhile
-      timer.async_wait([self = shared_from_this(), gen](const error_code& e) {
-        self->on_timeout(e, gen);
-      });
+      timer.async_wait(
+          [self = shared_from_this(), gen](const error_code& e) { self->on_timeout(e, gen); });
       return;
     }
     timed_out = true;
@@ -437,7 +440,8 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
   std::optional<endpoint> target;
 };
 
-udp_port::udp_port(std::shared_ptr<impl> i) noexcept : impl_(std::move(i)) {}
+udp_port::udp_port(std::shared_ptr<impl> i) noexcept
+    : impl_(std::move(i)) {}
 udp_port::udp_port(udp_port&&) noexcept = default;
 udp_port& udp_port::operator=(udp_port&& o) noexcept {
   if (this != &o) {
@@ -446,10 +450,16 @@ udp_port& udp_port::operator=(udp_port&& o) noexcept {
   }
   return *this;
 }
-udp_port::~udp_port() { close(); }
+udp_port::~udp_port() {
+  close();
+}
 
-const std::string& udp_port::local_address() const noexcept { return impl_->local_address; }
-std::uint16_t udp_port::local_rtp_port() const noexcept { return impl_->rtp_port; }
+const std::string& udp_port::local_address() const noexcept {
+  return impl_->local_address;
+}
+std::uint16_t udp_port::local_rtp_port() const noexcept {
+  return impl_->rtp_port;
+}
 std::uint16_t udp_port::local_rtcp_port() const noexcept {
   return static_cast<std::uint16_t>(impl_->rtp_port + 1);
 }
@@ -500,8 +510,12 @@ void udp_port::post(std::function<void()> fn) {
   impl_->thread->run_or_post(std::move(fn));
 }
 
-media_port& udp_port::media() noexcept { return *impl_; }
-media_clock& udp_port::clock() noexcept { return *impl_->thread->clock; }
+media_port& udp_port::media() noexcept {
+  return *impl_;
+}
+media_clock& udp_port::clock() noexcept {
+  return *impl_->thread->clock;
+}
 
 std::optional<endpoint> udp_port::rtp_target() const {
   std::lock_guard lock(impl_->target_mutex);
@@ -538,11 +552,14 @@ struct engine::impl {
   std::atomic<unsigned> realtime{0};
 };
 
-engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
+engine::engine(engine_options opts)
+    : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
 }
 
-engine::~engine() { stop(); }
+engine::~engine() {
+  stop();
+}
 
 status engine::start() {
   std::lock_guard lock(impl_->mutex);
@@ -595,7 +612,8 @@ void engine::stop() {
     net::post(t->ioc, [raw = t.get()] {
       raw->stopping = true;
       const auto ports = raw->ports; // close_here edits the list
-      for (auto* p : ports) p->close_here();
+      for (auto* p : ports)
+        p->close_here();
       raw->clock->impl_->stop_here();
     });
     t->guard.reset();
@@ -630,13 +648,20 @@ result<udp_port> engine::open_port(port_options opts) {
 unsigned engine::threads() const noexcept {
   return static_cast<unsigned>(impl_->threads.size());
 }
-media_clock& engine::clock(unsigned i) noexcept { return *impl_->threads.at(i)->clock; }
+media_clock& engine::clock(unsigned i) noexcept {
+  return *impl_->threads.at(i)->clock;
+}
 std::size_t engine::open_ports() const noexcept {
   std::size_t n = 0;
-  for (const auto& t : impl_->threads) n += t->port_count.load();
+  for (const auto& t : impl_->threads)
+    n += t->port_count.load();
   return n;
 }
-const engine_options& engine::options() const noexcept { return impl_->opts; }
-unsigned engine::realtime_threads() const noexcept { return impl_->realtime.load(); }
+const engine_options& engine::options() const noexcept {
+  return impl_->opts;
+}
+unsigned engine::realtime_threads() const noexcept {
+  return impl_->realtime.load();
+}
 
 } // namespace gobi::rtp

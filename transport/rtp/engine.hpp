@@ -35,7 +35,7 @@ namespace gobi::rtp {
 struct engine_options {
   std::string host = defaults::sip_host; ///< media address to bind (a literal)
   port_range ports{defaults::rtp_port_min, defaults::rtp_port_max};
-  unsigned threads = 1;                  ///< transport threads, one media clock each
+  unsigned threads = 1;                           ///< transport threads, one media clock each
   duration ptime = std::chrono::milliseconds(20); ///< the clocks' tick period
   /// Slots per period over which each clock spreads its streams (see phased_streams): a
   /// stream's packets stay ptime apart, a wake-up serves 1/phases of the streams.
@@ -58,14 +58,14 @@ struct port_options {
 /// A port's counters. Read from any thread (each field is consistent, the set is not atomic).
 struct port_stats {
   std::uint64_t rtp_in = 0, rtcp_in = 0, bytes_in = 0;
-  std::uint64_t rejected = 0;    ///< the sink said `rejected`
-  std::uint64_t malformed = 0;   ///< not RTP/RTCP version 2 or too short: never reached the sink
-  std::uint64_t foreign = 0;     ///< from another source than the confirmed one: dropped
+  std::uint64_t rejected = 0;  ///< the sink said `rejected`
+  std::uint64_t malformed = 0; ///< not RTP/RTCP version 2 or too short: never reached the sink
+  std::uint64_t foreign = 0;   ///< from another source than the confirmed one: dropped
   std::uint64_t rtp_out = 0, rtcp_out = 0, bytes_out = 0;
   std::uint64_t send_dropped = 0; ///< no remote yet, buffer full or OS error
   std::uint64_t media_timeouts = 0;
   std::uint64_t relatches = 0;
-  bool rtp_confirmed = false;     ///< symmetric RTP has confirmed the peer's source
+  bool rtp_confirmed = false; ///< symmetric RTP has confirmed the peer's source
 };
 
 /// A UDP endpoint as text, for SDP and logs.
@@ -110,8 +110,7 @@ public:
   /// rtp_port: RTCP multiplexed, RFC 5761, so it is sent from the RTP socket). Resets
   /// symmetric-RTP latching. errc::invalid_argument for an address that is not an IP literal
   /// or a zero port.
-  status set_remote(std::string_view address, std::uint16_t rtp_port,
-                    std::uint16_t rtcp_port = 0);
+  status set_remote(std::string_view address, std::uint16_t rtp_port, std::uint16_t rtcp_port = 0);
   void set_media_timeout(duration timeout);
   /// Stops receiving and sending, unregisters the stream, releases sink and stream, closes the
   /// sockets and returns the ports to the allocator. Idempotent.

@@ -24,8 +24,7 @@ class port_lease;
 class port_allocator;
 
 struct latch_options;
-template <class Endpoint>
-class source_latch;
+template <class Endpoint> class source_latch;
 
 struct media_tick;
 class tick_schedule;

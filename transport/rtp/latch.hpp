@@ -30,10 +30,10 @@ struct latch_options {
 
 /// The latching state of one socket. `Endpoint` is any regular value type (an Asio endpoint in
 /// `udp_port`, an int in tests). Single-threaded: the port's thread.
-template <class Endpoint>
-class source_latch {
+template <class Endpoint> class source_latch {
 public:
-  explicit source_latch(latch_options opts = {}) noexcept : opts_(opts) {}
+  explicit source_latch(latch_options opts = {}) noexcept
+      : opts_(opts) {}
 
   /// The address signalling gave us (SDP c=/m=): send there until a source is confirmed.
   /// Forgets any confirmed source.

@@ -30,7 +30,9 @@ std::optional<media_tick> tick_schedule::fire(time_point now) noexcept {
 
 // --- stream_list ---------------------------------------------------------------------------
 
-stream_list::~stream_list() { clear(); }
+stream_list::~stream_list() {
+  clear();
+}
 
 bool stream_list::contains(const clocked_stream& s) const noexcept {
   return s.slot_ < streams_.size() && streams_[s.slot_].get() == &s;
@@ -99,11 +101,13 @@ void stream_list::clear() {
 // --- phased_streams ------------------------------------------------------------------------
 
 phased_streams::phased_streams(unsigned phases)
-  : lists_(phases == 0 ? 1 : phases), next_(lists_.size(), 0) {}
+    : lists_(phases == 0 ? 1 : phases)
+    , next_(lists_.size(), 0) {}
 
 bool phased_streams::add(std::shared_ptr<clocked_stream> s) {
-  auto emptiest = std::min_element(lists_.begin(), lists_.end(),
-                                   [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  auto emptiest = std::min_element(lists_.begin(), lists_.end(), [](const auto& a, const auto& b) {
+    return a.size() < b.size();
+  });
   return emptiest->add(std::move(s));
 }
 
@@ -126,12 +130,14 @@ void phased_streams::tick(const media_tick& sub) {
 
 std::size_t phased_streams::size() const noexcept {
   std::size_t n = 0;
-  for (const auto& l : lists_) n += l.size();
+  for (const auto& l : lists_)
+    n += l.size();
   return n;
 }
 
 void phased_streams::clear() {
-  for (auto& l : lists_) l.clear();
+  for (auto& l : lists_)
+    l.clear();
 }
 
 } // namespace gobi::rtp

@@ -6,8 +6,8 @@
 /// each call sends exactly one packet per tick.
 ///
 /// The pure parts (`tick_schedule`, `stream_list`, `phased_streams`) take time as an argument
-/// and are tested with a manual clock; `media_clock` drives them from an Asio timer on its transport thread
-/// (engine.cpp).
+/// and are tested with a manual clock; `media_clock` drives them from an Asio timer on its
+/// transport thread (engine.cpp).
 
 #include "transport/rtp/media_port.hpp"
 
@@ -44,7 +44,9 @@ struct media_tick {
 class tick_schedule {
 public:
   tick_schedule(time_point start, duration period, unsigned window = 1) noexcept
-    : start_(start), period_(period), window_(window == 0 ? 1 : window) {}
+      : start_(start)
+      , period_(period)
+      , window_(window == 0 ? 1 : window) {}
 
   /// When the next tick is due.
   time_point deadline() const noexcept { return start_ + period_ * static_cast<long>(next_); }
@@ -149,12 +151,12 @@ private:
 struct clock_stats {
   std::size_t streams = 0;
   unsigned phases = 1;
-  std::uint64_t ticks = 0;     ///< wake-ups (phases per period)
-  std::uint64_t skipped = 0;   ///< wake-ups skipped because one came a sub-period late
-  std::uint64_t late = 0;      ///< wake-ups that skipped
-  duration max_lateness{};     ///< worst wake-up delay after a deadline
-  duration max_tick_work{};    ///< worst time spent in the on_tick calls of one wake-up
-  duration total_tick_work{};  ///< summed over all wake-ups (mean = total / ticks)
+  std::uint64_t ticks = 0;    ///< wake-ups (phases per period)
+  std::uint64_t skipped = 0;  ///< wake-ups skipped because one came a sub-period late
+  std::uint64_t late = 0;     ///< wake-ups that skipped
+  duration max_lateness{};    ///< worst wake-up delay after a deadline
+  duration max_tick_work{};   ///< worst time spent in the on_tick calls of one wake-up
+  duration total_tick_work{}; ///< summed over all wake-ups (mean = total / ticks)
 };
 
 class engine;

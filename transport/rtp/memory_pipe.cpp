@@ -38,10 +38,11 @@ send_result memory_port::send_rtcp(std::span<const std::byte> packet) {
 // --- memory_pipe ---------------------------------------------------------------------------
 
 memory_pipe::memory_pipe(pipe_script a_to_b, pipe_script b_to_a, time_point start)
-  : now_(start) {
+    : now_(start) {
   dirs_[0].script = std::move(a_to_b);
   dirs_[1].script = std::move(b_to_a);
-  for (auto& d : dirs_) d.rng.seed(d.script.seed);
+  for (auto& d : dirs_)
+    d.rng.seed(d.script.seed);
 }
 
 send_result memory_pipe::send(int from, bool rtcp, std::span<const std::byte> data) {
@@ -61,7 +62,8 @@ send_result memory_pipe::send(int from, bool rtcp, std::span<const std::byte> da
   const bool lost_by_chance = std::bernoulli_distribution(d.script.loss)(d.rng);
   duration extra{};
   if (d.script.jitter > duration::zero())
-    extra = duration(std::uniform_int_distribution<duration::rep>(0, d.script.jitter.count())(d.rng));
+    extra =
+        duration(std::uniform_int_distribution<duration::rep>(0, d.script.jitter.count())(d.rng));
   if (listed(d.script.drop) || lost_by_chance) {
     ++port(from).stats_.lost;
     return send_result::sent; // as on a real network: the sender does not know

@@ -24,13 +24,13 @@ namespace gobi::rtp {
 
 /// What happens to the RTP packets of one direction. RTCP only gets the latency.
 struct pipe_script {
-  duration latency{};            ///< every packet
-  duration jitter{};             ///< plus a uniform random delay in [0, jitter] (may reorder)
-  double loss = 0.0;             ///< probability that a packet is lost
+  duration latency{};              ///< every packet
+  duration jitter{};               ///< plus a uniform random delay in [0, jitter] (may reorder)
+  double loss = 0.0;               ///< probability that a packet is lost
   std::vector<std::uint64_t> drop; ///< indices (0-based, RTP sent this way) that are lost
   /// Indices held back and delivered just after the next RTP packet of this direction.
   std::vector<std::uint64_t> swap;
-  std::uint32_t seed = 1;        ///< for loss and jitter
+  std::uint32_t seed = 1; ///< for loss and jitter
 };
 
 class memory_pipe;
@@ -41,8 +41,8 @@ public:
   struct stats_t {
     std::uint64_t rtp_sent = 0, rtcp_sent = 0;
     std::uint64_t rtp_received = 0, rtcp_received = 0; ///< delivered to this port's sink
-    std::uint64_t lost = 0;       ///< sent from this port and lost on the way
-    std::uint64_t accepted = 0, rejected = 0; ///< this port's sink's verdicts
+    std::uint64_t lost = 0;                            ///< sent from this port and lost on the way
+    std::uint64_t accepted = 0, rejected = 0;          ///< this port's sink's verdicts
     std::uint64_t media_timeouts = 0;
   };
 
@@ -61,7 +61,9 @@ public:
 
 private:
   friend class memory_pipe;
-  memory_port(memory_pipe& pipe, int side) : pipe_(pipe), side_(side) {}
+  memory_port(memory_pipe& pipe, int side)
+      : pipe_(pipe)
+      , side_(side) {}
 
   memory_pipe& pipe_;
   int side_;

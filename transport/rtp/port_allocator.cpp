@@ -77,7 +77,8 @@ struct port_lease::state {
 
   /// A bound, non-blocking UDP socket on `port`, or -1 with errno set.
   int bind_one(std::uint16_t port) const noexcept {
-    const int fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd =
+        ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     sockaddr_storage a = addr;
     if (ipv6)
@@ -97,11 +98,11 @@ struct port_lease::state {
 // --- port_lease ----------------------------------------------------------------------------
 
 port_lease::port_lease(port_lease&& o) noexcept
-  : state_(std::move(o.state_))
-  , rtp_port_(o.rtp_port_)
-  , ipv6_(o.ipv6_)
-  , rtp_fd_(std::exchange(o.rtp_fd_, -1))
-  , rtcp_fd_(std::exchange(o.rtcp_fd_, -1)) {}
+    : state_(std::move(o.state_))
+    , rtp_port_(o.rtp_port_)
+    , ipv6_(o.ipv6_)
+    , rtp_fd_(std::exchange(o.rtp_fd_, -1))
+    , rtcp_fd_(std::exchange(o.rtcp_fd_, -1)) {}
 
 port_lease& port_lease::operator=(port_lease&& o) noexcept {
   if (this != &o) {
@@ -115,10 +116,16 @@ port_lease& port_lease::operator=(port_lease&& o) noexcept {
   return *this;
 }
 
-port_lease::~port_lease() { release(); }
+port_lease::~port_lease() {
+  release();
+}
 
-int port_lease::take_rtp_fd() noexcept { return std::exchange(rtp_fd_, -1); }
-int port_lease::take_rtcp_fd() noexcept { return std::exchange(rtcp_fd_, -1); }
+int port_lease::take_rtp_fd() noexcept {
+  return std::exchange(rtp_fd_, -1);
+}
+int port_lease::take_rtcp_fd() noexcept {
+  return std::exchange(rtcp_fd_, -1);
+}
 
 void port_lease::release() noexcept {
   if (rtp_fd_ >= 0) ::close(std::exchange(rtp_fd_, -1));
@@ -152,7 +159,8 @@ result<port_allocator> port_allocator::create(std::string host, port_range range
   s->first_even = static_cast<std::uint16_t>((range.first + 1u) & ~1u);
   s->max_attempts = max_attempts == 0 ? 1 : max_attempts;
   s->ring.resize(range.pairs());
-  for (std::size_t i = 0; i < s->ring.size(); ++i) s->ring[i] = static_cast<std::uint16_t>(i);
+  for (std::size_t i = 0; i < s->ring.size(); ++i)
+    s->ring[i] = static_cast<std::uint16_t>(i);
   s->free = s->ring.size();
   return port_allocator(std::move(s));
 }
@@ -165,8 +173,8 @@ result<port_lease> port_allocator::allocate() {
   for (std::size_t i = 0; i < attempts; ++i) {
     std::uint16_t pair = 0;
     if (!s.pop(pair))
-      return make_error(errc::unavailable, "all " + std::to_string(s.ring.size()) +
-                                               " RTP port pairs are in use");
+      return make_error(errc::unavailable,
+                        "all " + std::to_string(s.ring.size()) + " RTP port pairs are in use");
     const auto port = s.port_of(pair);
     const int rtp = s.bind_one(port);
     const int rtcp = rtp >= 0 ? s.bind_one(static_cast<std::uint16_t>(port + 1)) : -1;
@@ -184,15 +192,21 @@ result<port_lease> port_allocator::allocate() {
     if (rtp >= 0) ::close(rtp);
     s.push(pair); // someone else holds it: try it again later, after all the others
   }
-  return make_error(errc::unavailable,
-                    "no bindable RTP port pair on " + s.host + " after " +
-                        std::to_string(attempts) + " tries (port " + std::to_string(last_port) +
-                        ": " + std::strerror(last_errno) + ")");
+  return make_error(errc::unavailable, "no bindable RTP port pair on " + s.host + " after " +
+                                           std::to_string(attempts) + " tries (port " +
+                                           std::to_string(last_port) + ": " +
+                                           std::strerror(last_errno) + ")");
 }
 
-const std::string& port_allocator::host() const noexcept { return state_->host; }
-port_range port_allocator::range() const noexcept { return state_->range; }
-std::size_t port_allocator::capacity() const noexcept { return state_->ring.size(); }
+const std::string& port_allocator::host() const noexcept {
+  return state_->host;
+}
+port_range port_allocator::range() const noexcept {
+  return state_->range;
+}
+std::size_t port_allocator::capacity() const noexcept {
+  return state_->ring.size();
+}
 std::size_t port_allocator::leased() const noexcept {
   std::lock_guard lock(state_->mutex);
   return state_->ring.size() - state_->free;

@@ -84,7 +84,8 @@ public:
   std::size_t leased() const noexcept;   ///< pairs currently held by leases
 
 private:
-  explicit port_allocator(std::shared_ptr<port_lease::state> s) : state_(std::move(s)) {}
+  explicit port_allocator(std::shared_ptr<port_lease::state> s)
+      : state_(std::move(s)) {}
   std::shared_ptr<port_lease::state> state_;
 };
 

@@ -60,7 +60,8 @@ int b64_value(char c) noexcept {
 
 /// Decodes into `out` exactly; false on a bad character, bad padding or a different length.
 bool base64_decode_exact(std::string_view in, std::span<std::byte> out) noexcept {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  while (!in.empty() && in.back() == '=')
+    in.remove_suffix(1);
   std::size_t n = 0;
   unsigned acc = 0;
   int bits = 0;
@@ -250,8 +251,8 @@ std::error_code make_error_code(srtp_errc e) noexcept {
 
 result<srtp_session> srtp_session::create(const srtp_key& key, srtp_direction direction) {
   if (const auto s = init_once(); s != srtp_err_status_ok)
-    return make_error(errc::internal,
-                      "libsrtp2 failed to initialise (status " + std::to_string(static_cast<int>(s)) + ")");
+    return make_error(errc::internal, "libsrtp2 failed to initialise (status " +
+                                          std::to_string(static_cast<int>(s)) + ")");
   srtp_policy_t policy;
   std::memset(&policy, 0, sizeof policy);
   if (key.suite == srtp_suite::aes_cm_128_hmac_sha1_32)
@@ -272,15 +273,15 @@ result<srtp_session> srtp_session::create(const srtp_key& key, srtp_direction di
   const auto s = srtp_create(&ctx, &policy);
   std::memset(master.data(), 0, master.size());
   if (s != srtp_err_status_ok)
-    return make_error(errc::invalid_argument,
-                      "libsrtp2 refused the SRTP policy (status " + std::to_string(static_cast<int>(s)) + ")");
+    return make_error(errc::invalid_argument, "libsrtp2 refused the SRTP policy (status " +
+                                                  std::to_string(static_cast<int>(s)) + ")");
   return srtp_session(ctx, direction, key.suite);
 }
 
 srtp_session::srtp_session(srtp_session&& other) noexcept
-  : ctx_(std::exchange(other.ctx_, nullptr))
-  , direction_(other.direction_)
-  , suite_(other.suite_) {}
+    : ctx_(std::exchange(other.ctx_, nullptr))
+    , direction_(other.direction_)
+    , suite_(other.suite_) {}
 
 srtp_session& srtp_session::operator=(srtp_session&& other) noexcept {
   if (this != &other) {
@@ -314,15 +315,15 @@ srtp_result srtp_session::unprotect_rtp(std::span<std::byte> packet) {
 
 srtp_result srtp_session::protect_rtcp(std::span<std::byte> buffer, std::size_t length) {
   if (!ctx_ || direction_ != srtp_direction::outbound) return {srtp_errc::failed, 0};
-  if (length > buffer.size() || !is_rtcp_v2(buffer.first(length)))
-    return {srtp_errc::malformed, 0};
+  if (length > buffer.size() || !is_rtcp_v2(buffer.first(length))) return {srtp_errc::malformed, 0};
   if (buffer.size() - length < srtp_trailer_room) return {srtp_errc::no_room, 0};
   return run(&srtp_protect_rtcp, ctx_, buffer, length);
 }
 
 srtp_result srtp_session::unprotect_rtcp(std::span<std::byte> packet) {
   if (!ctx_ || direction_ != srtp_direction::inbound) return {srtp_errc::failed, 0};
-  if (!is_rtcp_v2(packet) || packet.size() < rtcp_header_min + srtcp_index_length + srtcp_tag_length)
+  if (!is_rtcp_v2(packet) ||
+      packet.size() < rtcp_header_min + srtcp_index_length + srtcp_tag_length)
     return {srtp_errc::malformed, 0};
   return run(&srtp_unprotect_rtcp, ctx_, packet, packet.size());
 }

@@ -127,7 +127,9 @@ public:
 
 private:
   srtp_session(srtp_ctx_t_* ctx, srtp_direction d, srtp_suite s) noexcept
-    : ctx_(ctx), direction_(d), suite_(s) {}
+      : ctx_(ctx)
+      , direction_(d)
+      , suite_(s) {}
 
   srtp_ctx_t_* ctx_ = nullptr; ///< libsrtp2's srtp_t; its header stays in srtp.cpp
   srtp_direction direction_ = srtp_direction::inbound;
@@ -137,6 +139,5 @@ private:
 } // namespace gobi::rtp
 
 namespace std {
-template <>
-struct is_error_code_enum<gobi::rtp::srtp_errc> : true_type {};
+template <> struct is_error_code_enum<gobi::rtp::srtp_errc> : true_type {};
 } // namespace std

@@ -63,7 +63,8 @@ inline bytes rtcp_bytes(std::uint32_t ssrc) {
   p[0] = std::byte{0x80};
   p[1] = std::byte{201};
   p[3] = std::byte{1};
-  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    p[4 + i] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
   return p;
 }
 
@@ -159,7 +160,8 @@ public:
   std::size_t count(bool rtcp) const {
     std::lock_guard lock(mutex_);
     std::size_t n = 0;
-    for (const auto& p : packets_) n += p.rtcp == rtcp;
+    for (const auto& p : packets_)
+      n += p.rtcp == rtcp;
     return n;
   }
   int timeouts() const {

@@ -88,7 +88,8 @@ TEST_CASE("clock stream_list: O(1) add and remove, each stream ticked once per t
   CHECK(list.remove(*ps[9])); // the last one
   CHECK(list.size() == 8);
   list.tick(media_tick{0, t0, t0, 0});
-  for (int i = 0; i < 10; ++i) CHECK(ps[i]->ticks.size() == (i == 3 || i == 9 ? 0u : 1u));
+  for (int i = 0; i < 10; ++i)
+    CHECK(ps[i]->ticks.size() == (i == 3 || i == 9 ? 0u : 1u));
   CHECK(list.add(ps[3])); // removed streams can come back
   list.tick(media_tick{1, t0, t0, 0});
   CHECK(ps[3]->ticks == std::vector<std::uint64_t>{1});
@@ -117,11 +118,11 @@ TEST_CASE("clock stream_list: streams removing and adding streams from on_tick")
   b.reset(); // the list holds the only reference: b must survive its own removal
   list.tick(media_tick{0, t0, t0, 0});
   CHECK(a->ticks.size() == 1);
-  CHECK(c->ticks.empty());          // removed before its turn
-  CHECK(d->ticks.size() == 1);      // not skipped because of the removals
-  CHECK(late->ticks.empty());       // added during the tick: next tick
-  CHECK(weak_b.expired());          // released after the tick
-  CHECK(list.size() == 3);          // a, d, late
+  CHECK(c->ticks.empty());     // removed before its turn
+  CHECK(d->ticks.size() == 1); // not skipped because of the removals
+  CHECK(late->ticks.empty());  // added during the tick: next tick
+  CHECK(weak_b.expired());     // released after the tick
+  CHECK(list.size() == 3);     // a, d, late
   list.tick(media_tick{1, t0, t0, 0});
   CHECK(a->ticks.size() == 2);
   CHECK(d->ticks.size() == 2);
@@ -148,7 +149,8 @@ TEST_CASE("clock phased_streams: streams spread over sub-ticks, each ticked ever
     CHECK(ph.add(ps.back()));
   }
   // Balanced: 10 streams over 4 phases.
-  for (unsigned k = 0; k < 4; ++k) CHECK(ph.size(k) >= 2);
+  for (unsigned k = 0; k < 4; ++k)
+    CHECK(ph.size(k) >= 2);
   CHECK(ph.size() == 10);
 
   struct recorder : clocked_stream {
@@ -162,7 +164,8 @@ TEST_CASE("clock phased_streams: streams spread over sub-ticks, each ticked ever
     rs.back()->out = &seen[i];
     ph2.add(rs.back());
   }
-  for (int j = 0; j < 400; ++j) ph2.tick(*sched.fire(sched.deadline()));
+  for (int j = 0; j < 400; ++j)
+    ph2.tick(*sched.fire(sched.deadline()));
   for (const auto& v : seen) {
     REQUIRE(v.size() == 100);
     for (std::size_t k = 1; k < v.size(); ++k) {
@@ -173,7 +176,8 @@ TEST_CASE("clock phased_streams: streams spread over sub-ticks, each ticked ever
   }
   // Different phases are 5 ms apart.
   std::vector<time_point> firsts;
-  for (const auto& v : seen) firsts.push_back(v[0].deadline);
+  for (const auto& v : seen)
+    firsts.push_back(v[0].deadline);
   std::sort(firsts.begin(), firsts.end());
   firsts.erase(std::unique(firsts.begin(), firsts.end()), firsts.end());
   CHECK(firsts == std::vector<time_point>{t0, t0 + 5ms, t0 + 10ms, t0 + 15ms});
@@ -198,7 +202,8 @@ TEST_CASE("clock phased_streams: streams spread over sub-ticks, each ticked ever
   }
   CHECK(ran == 4);
   CHECK(skipped == 1);
-  for (int j = 0; j < 8; ++j) ph2.tick(*sched.fire(sched.deadline()));
+  for (int j = 0; j < 8; ++j)
+    ph2.tick(*sched.fire(sched.deadline()));
   int streams_with_a_skip = 0;
   for (const auto& v : seen) {
     std::uint32_t total = 0;

@@ -52,7 +52,8 @@ TEST_CASE("rtp memory pipe: two ports, both ways, after the latency, through med
   pipe.a().start(sa);
   pipe.b().start(sb);
   media_port& a = pipe.a(); // chains see only the interface
-  for (std::uint16_t s = 1; s <= 3; ++s) CHECK(a.send_rtp(rtp_bytes(s, 1)) == send_result::sent);
+  for (std::uint16_t s = 1; s <= 3; ++s)
+    CHECK(a.send_rtp(rtp_bytes(s, 1)) == send_result::sent);
   CHECK(pipe.b().send_rtcp(rtcp_bytes(2)) == send_result::sent);
   CHECK(pipe.in_flight() == 4);
   pipe.advance(39ms);
@@ -94,7 +95,8 @@ TEST_CASE("rtp memory pipe: random loss and jitter, reproducible for a seed") {
     CHECK(pipe.a().stats().lost > 60);
     CHECK(pipe.a().stats().lost < 140);
     int reordered = 0;
-    for (std::size_t i = 1; i < seqs.size(); ++i) reordered += seqs[i] < seqs[i - 1];
+    for (std::size_t i = 1; i < seqs.size(); ++i)
+      reordered += seqs[i] < seqs[i - 1];
     CHECK(reordered > 50); // 45 ms of jitter on 20 ms spacing reorders often
     if (run == 0)
       first = seqs;

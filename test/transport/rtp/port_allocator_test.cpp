@@ -110,7 +110,7 @@ TEST_CASE("rtp port_allocator: skips ports another socket holds, bounded, return
   CHECK(alloc.leased() == 3);
 
   // Released pairs come back least recently released first.
-  leases.erase(leases.begin()); // 41020
+  leases.erase(leases.begin());             // 41020
   { auto drop = std::move(third).value(); } // 41022
   auto again = alloc.allocate();
   REQUIRE(again.ok());
@@ -143,7 +143,8 @@ TEST_CASE("rtp port_allocator: threads never share a pair") {
         holders[l->rtp_port()].fetch_sub(1);
       }
     });
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   CHECK(clashes == 0);
   CHECK(failures == 0);
   CHECK(alloc.leased() == 0);

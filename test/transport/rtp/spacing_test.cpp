@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <atomic>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 #include <thread>
 
@@ -23,7 +23,9 @@ namespace {
 /// from a buffer allocated once. (Packetizing is the media layer's job; this only fills the
 /// header fields the receiver reads.)
 struct g711_stream : clocked_stream {
-  g711_stream(std::uint32_t ssrc, media_port& port) : port_(port), packet_(rtp_bytes(0, ssrc)) {}
+  g711_stream(std::uint32_t ssrc, media_port& port)
+      : port_(port)
+      , packet_(rtp_bytes(0, ssrc)) {}
 
   void on_tick(const media_tick& t) override {
     // Skipped ticks advance the RTP clock too: the receiver sees a gap, not a burst.
@@ -31,7 +33,8 @@ struct g711_stream : clocked_stream {
     ts_ += 160u * (1 + t.skipped);
     packet_[2] = static_cast<std::byte>(seq_ >> 8);
     packet_[3] = static_cast<std::byte>(seq_);
-    for (int i = 0; i < 4; ++i) packet_[4 + i] = static_cast<std::byte>(ts_ >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      packet_[4 + i] = static_cast<std::byte>(ts_ >> (24 - 8 * i));
     if (port_.send_rtp(packet_) == send_result::sent) sent.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -52,7 +55,9 @@ struct null_sink : media_sink {
 /// right after the read: loopback delivery happens inside the sender's sendto).
 class arrival_recorder {
 public:
-  explicit arrival_recorder(std::size_t streams) : last_(streams), deltas_(streams) {
+  explicit arrival_recorder(std::size_t streams)
+      : last_(streams)
+      , deltas_(streams) {
     const int rcvbuf = 4 << 20;
     ::setsockopt(peer_.fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     thread_ = std::thread([this] { run(); });
@@ -81,8 +86,7 @@ private:
       if (ssrc == 0 || ssrc > last_.size()) continue;
       auto& last = last_[ssrc - 1];
       if (last != time_point{})
-        deltas_[ssrc - 1].push_back(
-            std::chrono::duration<double, std::micro>(now - last).count());
+        deltas_[ssrc - 1].push_back(std::chrono::duration<double, std::micro>(now - last).count());
       last = now;
       received_.fetch_add(1);
     }
@@ -129,10 +133,12 @@ TEST_CASE("rtp clock spacing: 200 streams through loopback sockets, one packet p
         return std::all_of(ss.begin(), ss.end(), [](const auto& s) { return s->sent >= 75; });
       },
       10s));
-  for (auto& p : ports) p.close();
+  for (auto& p : ports)
+    p.close();
   REQUIRE(eventually([&] { return e.open_ports() == 0; }));
   std::uint64_t sent = 0;
-  for (const auto& s : ss) sent += s->sent;
+  for (const auto& s : ss)
+    sent += s->sent;
   REQUIRE(eventually([&] { return rx.received() == sent; }, 2s));
   rx.stop();
 
@@ -140,9 +146,11 @@ TEST_CASE("rtp clock spacing: 200 streams through loopback sockets, one packet p
   for (const auto& d : rx.deltas())
     all.insert(all.end(), d.begin() + std::min<std::ptrdiff_t>(5, std::ssize(d)), d.end());
   REQUIRE(all.size() > streams * 60);
-  const double mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
+  const double mean =
+      std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
   std::vector<double> dev;
-  for (double d : all) dev.push_back(std::abs(d - 20000.0));
+  for (double d : all)
+    dev.push_back(std::abs(d - 20000.0));
   std::sort(dev.begin(), dev.end());
   const double p99 = dev[dev.size() * 99 / 100];
   MESSAGE("spacing over " << all.size() << " intervals: mean " << mean / 1000 << " ms, p99 |dev| "

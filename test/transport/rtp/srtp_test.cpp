@@ -56,7 +56,8 @@ bytes rtp_packet(std::uint16_t seq, std::uint32_t ssrc, std::size_t payload = 16
     p[4 + i] = static_cast<std::byte>(ts >> (24 - 8 * i));
     p[8 + i] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
   }
-  for (std::size_t i = 0; i < payload; ++i) p[12 + i] = static_cast<std::byte>(seq + i);
+  for (std::size_t i = 0; i < payload; ++i)
+    p[12 + i] = static_cast<std::byte>(seq + i);
   return p;
 }
 
@@ -92,14 +93,15 @@ TEST_CASE("srtp: suite names, key params and key generation") {
   CHECK(format_key_params(*ex) == "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj");
 
   const char* bad[] = {
-      "NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj",                // no method
-      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Z",         // 29.x bytes
-      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1ZjAA==",    // 31 bytes
-      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Z*",         // bad character
+      "NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj",                 // no method
+      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Z",           // 29.x bytes
+      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1ZjAA==",      // 31 bytes
+      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Z*",          // bad character
       "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:4", // MKI
       "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|1:4",      // MKI without lifetime
       "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|",         // empty lifetime
-      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj;inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj",
+      "inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj;inline:NzB4d1BINUAvLEw6UzF3WSJ+"
+      "PSdFcGdUJShpX1Zj",
       "",
   };
   for (const char* b : bad) {
@@ -260,7 +262,7 @@ TEST_CASE("srtp: a replayed or too old packet is rejected") {
   CHECK(in.unprotect_rtp(old).code == srtp_errc::replayed);
 
   // SRTCP has its own replay window.
-  bytes rr = {std::byte{0x80}, std::byte{201}, std::byte{0}, std::byte{1},
+  bytes rr = {std::byte{0x80}, std::byte{201}, std::byte{0},    std::byte{1},
               std::byte{0},    std::byte{0},   std::byte{0x5e}, std::byte{0xed}};
   rr.resize(rr.size() + srtp_trailer_room);
   const auto r = out.protect_rtcp(rr, 8);
@@ -278,7 +280,8 @@ TEST_CASE("srtp: garbage, short packets and misuse are errors, never crashes") {
   std::mt19937 rng(42);
   for (int i = 0; i < 20000; ++i) {
     bytes g(rng() % 300);
-    for (auto& b : g) b = static_cast<std::byte>(rng());
+    for (auto& b : g)
+      b = static_cast<std::byte>(rng());
     if (i % 2 && !g.empty()) g[0] = (g[0] & std::byte{0x3f}) | std::byte{0x80}; // looks like v2
     bytes g2 = g;
     CHECK_FALSE(in.unprotect_rtp(g).ok());

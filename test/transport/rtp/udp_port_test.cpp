@@ -100,8 +100,8 @@ TEST_CASE("rtp udp_port: symmetric RTP latches to the real source, resists stran
   auto p = open(*e, o);
   auto sink = std::make_shared<recording_sink>();
   p.start(sink);
-  udp_peer sdp_says;  // the address in the peer's SDP: never sends (behind a NAT)
-  udp_peer nat;       // where its packets really come from
+  udp_peer sdp_says; // the address in the peer's SDP: never sends (behind a NAT)
+  udp_peer nat;      // where its packets really come from
   udp_peer stranger;
   REQUIRE(p.set_remote("127.0.0.1", sdp_says.port()).ok());
   REQUIRE(eventually([&] { return p.rtp_target() == endpoint{"127.0.0.1", sdp_says.port()}; }));
@@ -236,7 +236,8 @@ TEST_CASE("rtp udp_port: a sink may close its own port from on_rtp") {
   p->start(sink);
   sink.reset();
   udp_peer peer;
-  for (std::uint16_t s = 0; s < 10; ++s) peer.send_to(p->local_rtp_port(), rtp_bytes(s, 1));
+  for (std::uint16_t s = 0; s < 10; ++s)
+    peer.send_to(p->local_rtp_port(), rtp_bytes(s, 1));
   REQUIRE(eventually([&] { return e->open_ports() == 0; }));
   CHECK(p->stats().rtp_in == 1);
   // The sink holds the port handle, the port held the sink: the close broke the cycle.
@@ -253,7 +254,8 @@ TEST_CASE("rtp udp_port: garbage datagrams never reach the sink or hurt the port
   int garbage = 0;
   for (int i = 0; i < 2000; ++i) {
     bytes g(rng() % 1400);
-    for (auto& b : g) b = static_cast<std::byte>(rng());
+    for (auto& b : g)
+      b = static_cast<std::byte>(rng());
     if (!g.empty()) g[0] &= std::byte{0x3f}; // never version 2
     peer.send_to(p.local_rtp_port(), g);
     peer.send_to(p.local_rtcp_port(), g);
