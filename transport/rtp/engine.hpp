@@ -155,6 +155,7 @@ public:
   result<udp_port> open_port(port_options opts = {});
 
   unsigned threads() const noexcept;
+  /// The clock of transport thread `i` (i < threads(); the engine has been started).
   media_clock& clock(unsigned i) noexcept;
   /// Ports open now, over all threads.
   std::size_t open_ports() const noexcept;
