@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ using update = caf::atom_constant<caf::atom("update")>;
 using drain = caf::atom_constant<caf::atom("drain")>;
 using http = caf::atom_constant<caf::atom("http")>;
 using status = caf::atom_constant<caf::atom("status")>;
+using originate = caf::atom_constant<caf::atom("originate")>;
+using hangup = caf::atom_constant<caf::atom("hangup")>;
 } // namespace atom
 
 // --- message payloads ---------------------------------------------------------------------------
@@ -73,6 +76,17 @@ using store_job_ptr = std::shared_ptr<store_job>;
 
 /// An HTTP request with its responder, from the transport threads to HTTP_API.
 using http_exchange_ptr = std::shared_ptr<http_exchange>;
+
+/// `POST /calls`: an outbound call to place. The API has validated the fields (E.164 `to`,
+/// the agent and trunk exist in the tenant); CALL_SUPERVISOR checks capacity.
+struct originate_request {
+  agent_id agent;
+  std::string to;   ///< E.164
+  std::string from; ///< E.164 caller id; "" = the trunk's fromNumber
+  sip_trunk_id trunk;
+  std::optional<campaign_id> campaign;
+  std::optional<lead_id> lead;
+};
 
 // --- interfaces -----------------------------------------------------------------------------
 
@@ -132,6 +146,17 @@ using root_actor = caf::typed_actor<
   // How many entity actors run: (agents, campaigns, lead lists).
   caf::replies_to<atom::status>::with<std::int64_t, std::int64_t, std::int64_t>>;
 
+/// CALL_SUPERVISOR: admission control; spawns, monitors and finds the CALLs.
+using call_supervisor_actor = caf::typed_actor<
+  // Places an outbound call: answers its record (DIALING) once the INVITE is on its way;
+  // errc::unavailable (with retry_after_s) when the trunk, agent or process is at capacity.
+  caf::replies_to<atom::originate, tenant_id, originate_request>::with<call_record>,
+  // Hangs up a live call of the tenant (BYE, or CANCEL while ringing): answers its record.
+  // not_found for an unknown call, conflict for one that has ended already.
+  caf::replies_to<atom::hangup, tenant_id, call_id>::with<call_record>,
+  // Live calls now.
+  caf::replies_to<atom::status>::with<std::int64_t>>;
+
 /// HTTP_API: routes, authenticates and answers HTTP requests.
 using http_api_actor = caf::typed_actor<
   // One request from the Beast server, with the responder to answer it through.
@@ -152,6 +177,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::lead_list_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::agent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::campaign)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::lead_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::call_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::sip_trunk_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::call_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::originate_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::heartbeat_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::import_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::csv_text)

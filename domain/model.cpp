@@ -34,6 +34,13 @@ constexpr std::array<std::string_view, 3> dialer_type_names{"progressive", "pred
 constexpr std::array<std::string_view, 6> lead_state_names{
   "PENDING", "DNC", "DIALING", "COMPLETED", "FAILED", "EXHAUSTED"};
 
+constexpr std::array<std::string_view, 2> sip_transport_kind_names{"udp", "tcp"};
+constexpr std::array<std::string_view, 2> call_direction_names{"INBOUND", "OUTBOUND"};
+constexpr std::array<std::string_view, 4> call_status_names{"DIALING", "RINGING", "ANSWERED",
+                                                            "ENDED"};
+constexpr std::array<std::string_view, 6> call_outcome_names{
+  "answered", "busy", "no-answer", "rejected", "failed", "cancelled"};
+
 } // namespace
 
 std::string_view to_string(agent_status x) noexcept {
@@ -53,6 +60,31 @@ std::string_view to_string(dialer_type x) noexcept {
 }
 std::string_view to_string(lead_state x) noexcept {
   return lead_state_names[static_cast<size_t>(x)];
+}
+
+std::string_view to_string(sip_transport_kind x) noexcept {
+  return sip_transport_kind_names[static_cast<size_t>(x)];
+}
+std::string_view to_string(call_direction x) noexcept {
+  return call_direction_names[static_cast<size_t>(x)];
+}
+std::string_view to_string(call_status x) noexcept {
+  return call_status_names[static_cast<size_t>(x)];
+}
+std::string_view to_string(call_outcome x) noexcept {
+  return call_outcome_names[static_cast<size_t>(x)];
+}
+std::optional<sip_transport_kind> parse_sip_transport_kind(std::string_view s) noexcept {
+  return parse_enum<sip_transport_kind>(s, sip_transport_kind_names);
+}
+std::optional<call_direction> parse_call_direction(std::string_view s) noexcept {
+  return parse_enum<call_direction>(s, call_direction_names);
+}
+std::optional<call_status> parse_call_status(std::string_view s) noexcept {
+  return parse_enum<call_status>(s, call_status_names);
+}
+std::optional<call_outcome> parse_call_outcome(std::string_view s) noexcept {
+  return parse_enum<call_outcome>(s, call_outcome_names);
 }
 
 std::optional<agent_status> parse_agent_status(std::string_view s) noexcept {

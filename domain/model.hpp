@@ -34,6 +34,8 @@ using agent_id = strong_id<struct agent_tag>;
 using campaign_id = strong_id<struct campaign_tag>;
 using lead_list_id = strong_id<struct lead_list_tag>;
 using phone_number_id = strong_id<struct phone_number_tag>;
+using sip_trunk_id = strong_id<struct sip_trunk_tag>;
+using call_id = strong_id<struct call_tag>;
 using lead_id = std::int64_t; ///< leads are many: an integer key keeps imports fast
 
 /// Id prefixes, so an id says what it names ("agt_..."), as Stripe-style ids do.
@@ -44,6 +46,8 @@ inline constexpr std::string_view agent = "agt";
 inline constexpr std::string_view campaign = "cmp";
 inline constexpr std::string_view lead_list = "lst";
 inline constexpr std::string_view phone_number = "num";
+inline constexpr std::string_view sip_trunk = "trk";
+inline constexpr std::string_view call = "call";
 } // namespace id_prefix
 
 // --- enums, each with to_string (the API's spelling) and a parser -------------------------
@@ -54,6 +58,13 @@ enum class campaign_type { inbound, outbound };
 enum class campaign_status { draft, running, paused, completed };
 enum class dialer_type { progressive, predictive, ratio };
 enum class lead_state { pending, dnc, dialing, completed, failed, exhausted };
+enum class sip_transport_kind { udp, tcp };
+enum class call_direction { inbound, outbound };
+/// DIALING (INVITE sent / received) -> RINGING (180/183 seen or sent) -> ANSWERED (2xx) ->
+/// ENDED; any state may go straight to ENDED.
+enum class call_status { dialing, ringing, answered, ended };
+/// How a call ended (the verdict a campaign's retry policy acts on; see sip/outcome.hpp).
+enum class call_outcome { answered, busy, no_answer, rejected, failed, cancelled };
 
 std::string_view to_string(agent_status) noexcept;
 std::string_view to_string(runtime_status) noexcept;
@@ -61,6 +72,10 @@ std::string_view to_string(campaign_type) noexcept;
 std::string_view to_string(campaign_status) noexcept;
 std::string_view to_string(dialer_type) noexcept;
 std::string_view to_string(lead_state) noexcept;
+std::string_view to_string(sip_transport_kind) noexcept; ///< "udp", "tcp"
+std::string_view to_string(call_direction) noexcept;     ///< "INBOUND", "OUTBOUND"
+std::string_view to_string(call_status) noexcept;        ///< "DIALING", ... "ENDED"
+std::string_view to_string(call_outcome) noexcept;       ///< "answered", "no-answer", ...
 
 /// Parsers accept the API spelling case-insensitively ("ACTIVE", "active").
 std::optional<agent_status> parse_agent_status(std::string_view) noexcept;
@@ -69,6 +84,10 @@ std::optional<campaign_type> parse_campaign_type(std::string_view) noexcept;
 std::optional<campaign_status> parse_campaign_status(std::string_view) noexcept;
 std::optional<dialer_type> parse_dialer_type(std::string_view) noexcept;
 std::optional<lead_state> parse_lead_state(std::string_view) noexcept;
+std::optional<sip_transport_kind> parse_sip_transport_kind(std::string_view) noexcept;
+std::optional<call_direction> parse_call_direction(std::string_view) noexcept;
+std::optional<call_status> parse_call_status(std::string_view) noexcept;
+std::optional<call_outcome> parse_call_outcome(std::string_view) noexcept;
 
 // --- entities ------------------------------------------------------------------------------
 
@@ -208,6 +227,59 @@ struct dnc_entry {
   std::string number; ///< E.164
   std::string reason;
   millis created_at = 0;
+};
+
+/// A SIP trunk outbound calls go through: a carrier's (or a PBX's) SIP address and the
+/// credentials it challenges us for (RFC 7616 digest).
+struct sip_trunk {
+  sip_trunk_id id;
+  tenant_id tenant;
+  std::string name;
+  std::string host; ///< IP literal or host name
+  int port = 5060;
+  sip_transport_kind transport = sip_transport_kind::udp;
+  std::string username; ///< "" = the trunk does not challenge
+  std::string password; ///< never leaves storage/the SIP layer: the API does not return it
+  std::string from_number; ///< E.164 caller id used when a call names none
+  int max_channels = 10;   ///< concurrent calls through this trunk
+  double calls_per_second = 1.0; ///< new calls per second through this trunk
+  millis created_at = 0;
+  millis updated_at = 0;
+};
+
+/// One call, inbound or outbound: the CDR. The CALL actor owns it while the call lives and
+/// writes it through STORAGE at each status change.
+struct call_record {
+  call_id id;
+  tenant_id tenant;
+  call_direction direction = call_direction::inbound;
+  call_status status = call_status::dialing;
+  std::optional<agent_id> agent;
+  std::optional<campaign_id> campaign;
+  std::optional<lead_id> lead;
+  std::optional<sip_trunk_id> trunk;
+  std::optional<phone_number_id> number; ///< inbound: the number that was dialled
+  std::string from; ///< caller: E.164 when it is a phone number, else the SIP user
+  std::string to;   ///< callee, likewise
+  std::string sip_call_id;
+  int sip_status = 0;                   ///< final SIP status (0 while none)
+  std::optional<call_outcome> outcome;  ///< set when ENDED
+  std::string end_reason;               ///< "caller hung up", "media timeout", "503 ...", ...
+  std::string codec;                    ///< "PCMU/8000", "opus/48000/2" once negotiated
+  bool srtp = false;
+  std::string recording_path;           ///< WAV file, "" when none
+  millis created_at = 0;
+  std::optional<millis> answered_at;
+  std::optional<millis> ended_at;
+  millis updated_at = 0;
+};
+
+/// Which calls a list returns; unset fields do not filter.
+struct call_filter {
+  std::optional<call_status> status;
+  std::optional<campaign_id> campaign;
+  std::optional<agent_id> agent;
+  std::optional<call_direction> direction;
 };
 
 /// A page of a longer list: the items and how many there are in all.
