@@ -35,8 +35,10 @@ enum table : unsigned {
   t_leads = 1u << 4,
   t_numbers = 1u << 5,
   t_dnc = 1u << 6,
+  t_sip_trunks = 1u << 7,
+  t_calls = 1u << 8,
 };
-inline constexpr std::size_t table_count = 7;
+inline constexpr std::size_t table_count = 9;
 
 /// Change counters per table, shared (read-only) with caches on other threads.
 class change_counters {
@@ -44,8 +46,7 @@ public:
   std::uint64_t get(table t) const noexcept { return c_[index(t)].load(std::memory_order_acquire); }
   void bump(unsigned tables) noexcept {
     for (std::size_t i = 0; i < table_count; ++i)
-      if (tables & (1u << i))
-        c_[i].fetch_add(1, std::memory_order_acq_rel);
+      if (tables & (1u << i)) c_[i].fetch_add(1, std::memory_order_acq_rel);
   }
 
 private:
@@ -65,8 +66,7 @@ struct store_job {
   virtual void run(storage::store& s) = 0;
 };
 
-template <class T>
-struct typed_store_job final : store_job {
+template <class T> struct typed_store_job final : store_job {
   std::function<result<T>(storage::store&)> fn;
   std::optional<result<T>> out;
   void run(storage::store& s) override { out.emplace(fn(s)); }
@@ -90,15 +90,15 @@ void db(Self* self, const storage_actor& st, unsigned writes, Fn fn, Ok ok, Fail
   job->writes = writes;
   job->fn = std::move(fn);
   self->request(st, defaults::storage_timeout, atom::exec::value, store_job_ptr{job})
-    .then(
-      [ok, fail, job](store_job_ptr&) mutable {
-        auto& r = *job->out;
-        if (r.ok())
-          ok(std::move(r).value());
-        else
-          fail(std::move(r).err());
-      },
-      [fail](caf::error& e) mutable { fail(from_caf(e)); });
+      .then(
+          [ok, fail, job](store_job_ptr&) mutable {
+            auto& r = *job->out;
+            if (r.ok())
+              ok(std::move(r).value());
+            else
+              fail(std::move(r).err());
+          },
+          [fail](caf::error& e) mutable { fail(from_caf(e)); });
 }
 
 } // namespace gobi::actors

@@ -194,12 +194,70 @@ CREATE TABLE dnc_numbers (
 CREATE INDEX dnc_numbers_tenant_created ON dnc_numbers (tenant_id, created_at, number);
 )sql";
 
-constexpr std::array<migration, 5> all_migrations{{
+// SIP trunks belong to a tenant like numbers do. Calls are the CDRs: history that outlives
+// what it names, so agent, campaign, lead, trunk and number are plain columns without
+// foreign keys (deleting an agent keeps its calls, and the API's list still finds them by
+// the old id); only the tenant cascades. "from" and "to" are reserved words: the columns
+// are caller and callee. calls_unfinished holds only live calls: start-up's
+// end_unfinished_calls finds them without reading the whole history.
+constexpr std::string_view v6_trunks_calls = R"sql(
+CREATE TABLE sip_trunks (
+  id               TEXT PRIMARY KEY,
+  tenant_id        TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  name             TEXT NOT NULL,
+  host             TEXT NOT NULL,
+  port             INTEGER NOT NULL,
+  transport        TEXT NOT NULL,
+  username         TEXT NOT NULL,
+  password         TEXT NOT NULL,
+  from_number      TEXT NOT NULL,
+  max_channels     INTEGER NOT NULL,
+  calls_per_second {double} NOT NULL,
+  created_at       BIGINT NOT NULL,
+  updated_at       BIGINT NOT NULL,
+  UNIQUE (tenant_id, id)
+);
+CREATE INDEX sip_trunks_tenant_created ON sip_trunks (tenant_id, created_at);
+CREATE TABLE calls (
+  id             TEXT PRIMARY KEY,
+  tenant_id      TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  direction      TEXT NOT NULL,
+  status         TEXT NOT NULL,
+  agent_id       TEXT,
+  campaign_id    TEXT,
+  lead_id        BIGINT,
+  trunk_id       TEXT,
+  number_id      TEXT,
+  caller         TEXT NOT NULL,
+  callee         TEXT NOT NULL,
+  sip_call_id    TEXT NOT NULL,
+  sip_status     INTEGER NOT NULL,
+  outcome        TEXT,
+  end_reason     TEXT NOT NULL,
+  codec          TEXT NOT NULL,
+  srtp           {bool} NOT NULL,
+  recording_path TEXT NOT NULL,
+  created_at     BIGINT NOT NULL,
+  answered_at    BIGINT,
+  ended_at       BIGINT,
+  updated_at     BIGINT NOT NULL,
+  UNIQUE (tenant_id, id)
+);
+CREATE INDEX calls_tenant_created ON calls (tenant_id, created_at, id);
+CREATE INDEX calls_tenant_status ON calls (tenant_id, status, created_at);
+CREATE INDEX calls_campaign ON calls (campaign_id, created_at);
+CREATE INDEX calls_agent ON calls (agent_id, created_at);
+CREATE INDEX calls_sip_call_id ON calls (sip_call_id);
+CREATE INDEX calls_unfinished ON calls (id) WHERE status <> 'ENDED';
+)sql";
+
+constexpr std::array<migration, 6> all_migrations{{
     {1, "tenants and users", v1_tenants_users},
     {2, "agents and prompt history", v2_agents},
     {3, "lead lists and leads", v3_leads},
     {4, "campaigns with their agents and lead lists", v4_campaigns},
     {5, "phone numbers, campaign numbers, do-not-call", v5_numbers_dnc},
+    {6, "SIP trunks and calls", v6_trunks_calls},
 }};
 
 struct type_spelling {

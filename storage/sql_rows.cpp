@@ -188,6 +188,53 @@ result<dnc_entry> read_dnc(const sql_row& r) {
   return d.finish(dnc_entry{tenant_id{d.str(0)}, d.str(1), d.str(2), d.i64(3)});
 }
 
+result<sip_trunk> read_sip_trunk(const sql_row& r) {
+  decoder d{r};
+  sip_trunk t;
+  t.id = sip_trunk_id{d.str(0)};
+  t.tenant = tenant_id{d.str(1)};
+  t.name = d.str(2);
+  t.host = d.str(3);
+  t.port = d.i32(4);
+  t.transport = d.enumerated(5, parse_sip_transport_kind, "sip_trunks.transport");
+  t.username = d.str(6);
+  t.password = d.str(7);
+  t.from_number = d.str(8);
+  t.max_channels = d.i32(9);
+  t.calls_per_second = d.f64(10);
+  t.created_at = d.i64(11);
+  t.updated_at = d.i64(12);
+  return d.finish(std::move(t));
+}
+
+result<call_record> read_call(const sql_row& r) {
+  decoder d{r};
+  call_record c;
+  c.id = call_id{d.str(0)};
+  c.tenant = tenant_id{d.str(1)};
+  c.direction = d.enumerated(2, parse_call_direction, "calls.direction");
+  c.status = d.enumerated(3, parse_call_status, "calls.status");
+  c.agent = d.opt_id<agent_id>(4);
+  c.campaign = d.opt_id<campaign_id>(5);
+  c.lead = d.opt_i64(6);
+  c.trunk = d.opt_id<sip_trunk_id>(7);
+  c.number = d.opt_id<phone_number_id>(8);
+  c.from = d.str(9);
+  c.to = d.str(10);
+  c.sip_call_id = d.str(11);
+  c.sip_status = d.i32(12);
+  if (!r.is_null(13)) c.outcome = d.enumerated(13, parse_call_outcome, "calls.outcome");
+  c.end_reason = d.str(14);
+  c.codec = d.str(15);
+  c.srtp = d.flag(16);
+  c.recording_path = d.str(17);
+  c.created_at = d.i64(18);
+  c.answered_at = d.opt_i64(19);
+  c.ended_at = d.opt_i64(20);
+  c.updated_at = d.i64(21);
+  return d.finish(std::move(c));
+}
+
 result<std::string> read_text(const sql_row& r) {
   return std::string{r.text(0)};
 }
@@ -207,6 +254,22 @@ void add_campaign_fields(std::vector<sql_param>& p, const campaign& c) {
                      c.max_abandon_rate, i64(c.max_attempts), i64(c.retry_delay_s),
                      i64(c.max_concurrent_calls), i64(c.window.start_minute),
                      i64(c.window.end_minute), i64(c.window.days), c.window.timezone});
+}
+
+void add_sip_trunk_fields(std::vector<sql_param>& p, const sip_trunk& t) {
+  p.insert(p.end(), {t.name, t.host, i64(t.port), to_string(t.transport), t.username, t.password,
+                     t.from_number, i64(t.max_channels), t.calls_per_second});
+}
+
+void add_call_fields(std::vector<sql_param>& p, const call_record& c) {
+  sql_param outcome = nullptr;
+  if (c.outcome) outcome = to_string(*c.outcome);
+  sql_param lead = nullptr;
+  if (c.lead) lead = *c.lead;
+  p.insert(p.end(),
+           {to_string(c.direction), to_string(c.status), opt_id(c.agent), opt_id(c.campaign), lead,
+            opt_id(c.trunk), opt_id(c.number), c.from, c.to, c.sip_call_id, i64(c.sip_status),
+            outcome, c.end_reason, c.codec, c.srtp, c.recording_path});
 }
 
 } // namespace gobi::storage::detail

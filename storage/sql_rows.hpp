@@ -37,6 +37,13 @@ namespace gobi::storage::detail {
 #define GOBI_NUMBER_COLUMNS                                                                        \
   "id, tenant_id, number, label, agent_id, campaign_id, created_at, updated_at"
 #define GOBI_DNC_COLUMNS "tenant_id, number, reason, created_at"
+#define GOBI_TRUNK_COLUMNS                                                                         \
+  "id, tenant_id, name, host, port, transport, username, password, from_number, max_channels, "    \
+  "calls_per_second, created_at, updated_at"
+#define GOBI_CALL_COLUMNS                                                                          \
+  "id, tenant_id, direction, status, agent_id, campaign_id, lead_id, trunk_id, number_id, "        \
+  "caller, callee, sip_call_id, sip_status, outcome, end_reason, codec, srtp, recording_path, "    \
+  "created_at, answered_at, ended_at, updated_at"
 
 // --- reading rows: each answers errc::storage for a value the domain cannot parse ----------
 
@@ -49,6 +56,8 @@ result<lead_list> read_lead_list(const sql_row& r);
 result<lead> read_lead(const sql_row& r);
 result<phone_number> read_phone_number(const sql_row& r);
 result<dnc_entry> read_dnc(const sql_row& r);
+result<sip_trunk> read_sip_trunk(const sql_row& r);
+result<call_record> read_call(const sql_row& r);
 /// The first column as text.
 result<std::string> read_text(const sql_row& r);
 
@@ -71,6 +80,14 @@ template <class Id> sql_param opt_id(const std::optional<Id>& v) {
 /// The agent's fields after id and tenant, in GOBI_AGENT_COLUMNS order, up to but without
 /// created_at and updated_at.
 void add_agent_fields(std::vector<sql_param>& p, const agent& a);
+
+/// The trunk's fields after id and tenant, in GOBI_TRUNK_COLUMNS order, up to but without
+/// created_at and updated_at.
+void add_sip_trunk_fields(std::vector<sql_param>& p, const sip_trunk& t);
+
+/// The call's fields after id and tenant, in GOBI_CALL_COLUMNS order, up to but without
+/// created_at; updated_at is left out too, so that writes can bind it where they need it.
+void add_call_fields(std::vector<sql_param>& p, const call_record& c);
 
 /// The campaign's fields after id and tenant, in GOBI_CAMPAIGN_COLUMNS order, up to but
 /// without created_at and updated_at.

@@ -689,6 +689,148 @@ result<phone_number> sql_store::find_phone_number(std::string_view e164) {
                                   {e164}, read_phone_number, "phone number", e164);
 }
 
+// --- SIP trunks ----------------------------------------------------------------------------
+
+result<sip_trunk> sql_store::create_sip_trunk(sip_trunk t) {
+  if (t.id.empty()) t.id = sip_trunk_id{new_id(id_prefix::sip_trunk)};
+  std::vector<sql_param> p{t.id.str(), t.tenant.str()};
+  add_sip_trunk_fields(p, t);
+  p.insert(p.end(), {t.created_at, t.updated_at});
+  auto r = run("INSERT INTO sip_trunks (" GOBI_TRUNK_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, "
+               "$7, $8, $9, $10, $11, $12, $13)",
+               p, {});
+  if (!r) {
+    if (r.err().code == errc::not_found)
+      return error{errc::not_found, "tenant not found: " + r.err().message};
+    return std::move(r).err();
+  }
+  return t;
+}
+
+result<sip_trunk> sql_store::get_sip_trunk(const tenant_id& t, const sip_trunk_id& id) {
+  return select_one<sip_trunk>("SELECT " GOBI_TRUNK_COLUMNS
+                               " FROM sip_trunks WHERE tenant_id = $1 AND id = $2",
+                               {t.str(), id.str()}, read_sip_trunk, "SIP trunk", id.str());
+}
+
+result<std::vector<sip_trunk>> sql_store::list_sip_trunks(const tenant_id& t) {
+  return select_all<sip_trunk>("SELECT " GOBI_TRUNK_COLUMNS
+                               " FROM sip_trunks WHERE tenant_id = $1 ORDER BY created_at, id",
+                               {t.str()}, read_sip_trunk);
+}
+
+result<sip_trunk> sql_store::update_sip_trunk(const sip_trunk& t) {
+  transaction tx{*this};
+  if (auto r = tx.begin(); !r) return std::move(r).err();
+  std::vector<sql_param> p{t.id.str(), t.tenant.str()};
+  add_sip_trunk_fields(p, t);
+  p.push_back(t.updated_at);
+  auto r = run("UPDATE sip_trunks SET name = $3, host = $4, port = $5, transport = $6, "
+               "username = $7, password = $8, from_number = $9, max_channels = $10, "
+               "calls_per_second = $11, updated_at = $12 WHERE id = $1 AND tenant_id = $2",
+               p, {});
+  if (!r) return std::move(r).err();
+  if (*r == 0) return not_found("SIP trunk", t.id.str());
+  auto stored = get_sip_trunk(t.tenant, t.id);
+  if (!stored) return stored;
+  if (auto c = tx.commit(); !c) return std::move(c).err();
+  return stored;
+}
+
+status sql_store::delete_sip_trunk(const tenant_id& t, const sip_trunk_id& id) {
+  // Calls through it keep its id (CDRs have no foreign keys; see migration 6).
+  auto r = exec_checked("DELETE FROM sip_trunks WHERE tenant_id = $1 AND id = $2",
+                        {t.str(), id.str()}, "SIP trunk", id.str());
+  if (!r) return std::move(r).err();
+  return unit;
+}
+
+// --- calls ---------------------------------------------------------------------------------
+
+result<call_record> sql_store::create_call(call_record c) {
+  if (c.id.empty()) c.id = call_id{new_id(id_prefix::call)};
+  std::vector<sql_param> p{c.id.str(), c.tenant.str()};
+  add_call_fields(p, c);
+  p.insert(p.end(), {c.created_at, opt(c.answered_at), opt(c.ended_at), c.updated_at});
+  auto r = run("INSERT INTO calls (" GOBI_CALL_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
+               "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+               p, {});
+  if (!r) {
+    if (r.err().code == errc::not_found)
+      return error{errc::not_found, "tenant not found: " + r.err().message};
+    return std::move(r).err();
+  }
+  return c;
+}
+
+status sql_store::update_call(const call_record& c) {
+  std::vector<sql_param> p{c.id.str(), c.tenant.str()};
+  add_call_fields(p, c);
+  p.insert(p.end(), {opt(c.answered_at), opt(c.ended_at), c.updated_at});
+  auto r = run("UPDATE calls SET direction = $3, status = $4, agent_id = $5, campaign_id = $6, "
+               "lead_id = $7, trunk_id = $8, number_id = $9, caller = $10, callee = $11, "
+               "sip_call_id = $12, sip_status = $13, outcome = $14, end_reason = $15, "
+               "codec = $16, srtp = $17, recording_path = $18, answered_at = $19, "
+               "ended_at = $20, updated_at = $21 WHERE id = $1 AND tenant_id = $2",
+               p, {});
+  if (!r) return std::move(r).err();
+  if (*r == 0) return not_found("call", c.id.str());
+  return unit;
+}
+
+result<call_record> sql_store::get_call(const tenant_id& t, const call_id& id) {
+  return select_one<call_record>("SELECT " GOBI_CALL_COLUMNS
+                                 " FROM calls WHERE tenant_id = $1 AND id = $2",
+                                 {t.str(), id.str()}, read_call, "call", id.str());
+}
+
+result<page<call_record>> sql_store::list_calls(const tenant_id& t, const call_filter& f,
+                                                std::int64_t offset, std::int64_t limit) {
+  if (auto r = check_paging(offset, limit); !r) return std::move(r).err();
+  // Only the filters given become conditions (each has its index; see migration 6), so at
+  // most 16 statement texts exist for the statement cache.
+  std::string where = " FROM calls WHERE tenant_id = $1";
+  std::vector<sql_param> p{t.str()};
+  auto add = [&](std::string_view column, sql_param v) {
+    p.push_back(v);
+    where += " AND ";
+    where += column;
+    where += " = $" + std::to_string(p.size());
+  };
+  if (f.status) add("status", to_string(*f.status));
+  if (f.campaign) add("campaign_id", std::string_view{f.campaign->str()});
+  if (f.agent) add("agent_id", std::string_view{f.agent->str()});
+  if (f.direction) add("direction", to_string(*f.direction));
+  page<call_record> out;
+  auto total = run("SELECT COUNT(*)" + where, p, [&](const sql_row& row) -> status {
+    out.total = row.int64(0);
+    return unit;
+  });
+  if (!total) return std::move(total).err();
+  auto n = p.size();
+  p.insert(p.end(), {limit, offset});
+  auto sql = "SELECT " GOBI_CALL_COLUMNS + where + " ORDER BY created_at DESC, id DESC LIMIT $" +
+             std::to_string(n + 1) + " OFFSET $" + std::to_string(n + 2);
+  auto items = run(sql, p, [&](const sql_row& row) -> status {
+    auto c = read_call(row);
+    if (!c) return std::move(c).err();
+    out.items.push_back(std::move(c).value());
+    return unit;
+  });
+  if (!items) return std::move(items).err();
+  return out;
+}
+
+result<std::size_t> sql_store::end_unfinished_calls(millis now, const std::string& reason) {
+  // The literal 'ENDED' (not a parameter) matches the partial index calls_unfinished, so
+  // both planners read only the live calls.
+  auto r = run("UPDATE calls SET status = $1, outcome = $2, end_reason = $3, ended_at = $4, "
+               "updated_at = $4 WHERE status <> 'ENDED'",
+               {to_string(call_status::ended), to_string(call_outcome::failed), reason, now});
+  if (!r) return std::move(r).err();
+  return static_cast<std::size_t>(*r);
+}
+
 // --- do-not-call ---------------------------------------------------------------------------
 
 namespace {

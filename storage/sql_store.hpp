@@ -94,6 +94,19 @@ public:
   status delete_phone_number(const tenant_id& t, const phone_number_id& id) override;
   result<phone_number> find_phone_number(std::string_view e164) override;
 
+  result<sip_trunk> create_sip_trunk(sip_trunk t) override;
+  result<sip_trunk> get_sip_trunk(const tenant_id& t, const sip_trunk_id& id) override;
+  result<std::vector<sip_trunk>> list_sip_trunks(const tenant_id& t) override;
+  result<sip_trunk> update_sip_trunk(const sip_trunk& t) override;
+  status delete_sip_trunk(const tenant_id& t, const sip_trunk_id& id) override;
+
+  result<call_record> create_call(call_record c) override;
+  status update_call(const call_record& c) override;
+  result<call_record> get_call(const tenant_id& t, const call_id& id) override;
+  result<page<call_record>> list_calls(const tenant_id& t, const call_filter& f,
+                                       std::int64_t offset, std::int64_t limit) override;
+  result<std::size_t> end_unfinished_calls(millis now, const std::string& reason) override;
+
   result<std::size_t> add_dnc(const std::vector<dnc_entry>& entries) override;
   status remove_dnc(const tenant_id& t, std::string_view e164) override;
   result<page<dnc_entry>> list_dnc(const tenant_id& t, std::int64_t offset,

@@ -118,6 +118,26 @@ public:
   /// Across tenants, by E.164 number: how an inbound call finds its tenant.
   virtual result<phone_number> find_phone_number(std::string_view e164) = 0;
 
+  // --- SIP trunks -----------------------------------------------------------------------------
+  virtual result<sip_trunk> create_sip_trunk(sip_trunk t) = 0;
+  virtual result<sip_trunk> get_sip_trunk(const tenant_id& t, const sip_trunk_id& id) = 0;
+  virtual result<std::vector<sip_trunk>> list_sip_trunks(const tenant_id& t) = 0;
+  virtual result<sip_trunk> update_sip_trunk(const sip_trunk& t) = 0;
+  virtual status delete_sip_trunk(const tenant_id& t, const sip_trunk_id& id) = 0;
+
+  // --- calls (CDRs) -------------------------------------------------------------------------
+  /// Inserts; fills `id` (when empty) with a fresh "call_" id.
+  virtual result<call_record> create_call(call_record c) = 0;
+  /// Replaces the stored record (matched by tenant and id; not_found otherwise).
+  virtual status update_call(const call_record& c) = 0;
+  virtual result<call_record> get_call(const tenant_id& t, const call_id& id) = 0;
+  /// Newest first (created_at descending, then id); `total` counts every match.
+  virtual result<page<call_record>> list_calls(const tenant_id& t, const call_filter& f,
+                                               std::int64_t offset, std::int64_t limit) = 0;
+  /// Start-up: every call not ENDED (left over by a crash or kill) becomes ENDED with
+  /// outcome failed and `reason`, at `now`. Answers how many.
+  virtual result<std::size_t> end_unfinished_calls(millis now, const std::string& reason) = 0;
+
   // --- do-not-call ---------------------------------------------------------------------------
   /// Adds the entries, skipping numbers already listed; answers how many were new.
   virtual result<std::size_t> add_dnc(const std::vector<dnc_entry>& entries) = 0;
