@@ -266,7 +266,12 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
     if (closed) return;
     opts.media_timeout = d;
     timed_out = false;
-    if (started) arm_timeout();
+    // A new timeout counts from now at the earliest: turning it back on after a hold must not
+    // report the hold's silence at once.
+    if (started) {
+      last_rtp = std::max(last_rtp, steady_clock::now());
+      arm_timeout();
+    }
   }
 
   void close_here() {

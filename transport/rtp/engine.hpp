@@ -111,6 +111,8 @@ public:
   /// symmetric-RTP latching. errc::invalid_argument for an address that is not an IP literal
   /// or a zero port.
   status set_remote(std::string_view address, std::uint16_t rtp_port, std::uint16_t rtcp_port = 0);
+  /// A new media timeout (zero: off, e.g. on hold), counting from the last accepted RTP or
+  /// from now, whichever is later.
   void set_media_timeout(duration timeout);
   /// Stops receiving and sending, unregisters the stream, releases sink and stream, closes the
   /// sockets and returns the ports to the allocator. Idempotent.
