@@ -44,4 +44,10 @@ struct pipe_script;
 class memory_port;
 class memory_pipe;
 
+class file_byte_sink;
+struct media_timed_out;
+struct call_media_config;
+struct call_media_summary;
+class call_media;
+
 } // namespace gobi::rtp
