@@ -24,16 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<engine> make_engine(std::uint16_t first, unsigned threads = 2) {
-  engine_options o;
-  o.host = "127.0.0.1";
-  o.ports = port_range{first, static_cast<std::uint16_t>(first + 99)};
-  o.threads = threads;
-  auto e = std::make_unique<engine>(o);
-  REQUIRE(e->start().ok());
-  return e;
-}
-
 /// What a call_media reported, collected from its transport thread.
 class event_log {
 public:

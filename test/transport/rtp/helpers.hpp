@@ -1,9 +1,13 @@
 #pragma once
 
-/// Test helpers for transport/rtp: a plain UDP peer on loopback, a recording media sink, RTP
-/// packet bytes, and waiting for a condition with a deadline (never a fixed sleep).
+/// Test helpers for transport/rtp: an engine on its own ports, a plain UDP peer on loopback, a
+/// recording media sink, RTP packet bytes, and waiting for a condition with a deadline (never a
+/// fixed sleep).
 
+#include "transport/rtp/engine.hpp"
 #include "transport/rtp/media_port.hpp"
+
+#include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -29,6 +34,18 @@ using bytes = std::vector<std::byte>;
 
 /// How long a test waits for something that should happen at once.
 constexpr auto deadline = std::chrono::seconds(5);
+
+/// An engine on its own slice of 100 ports from `first` (clear of gobid's default range and of
+/// other tests), on 127.0.0.1.
+inline std::unique_ptr<engine> make_engine(std::uint16_t first, unsigned threads = 2) {
+  engine_options o;
+  o.host = "127.0.0.1";
+  o.ports = port_range{first, static_cast<std::uint16_t>(first + 99)};
+  o.threads = threads;
+  auto e = std::make_unique<engine>(o);
+  REQUIRE(e->start().ok());
+  return e;
+}
 
 /// Polls `pred` until it holds or `within` passes; true if it held.
 inline bool eventually(const std::function<bool()>& pred,

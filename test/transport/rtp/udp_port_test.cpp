@@ -15,17 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// An engine on its own slice of ports (clear of gobid's default range and of other tests).
-std::unique_ptr<engine> make_engine(std::uint16_t first, unsigned threads = 2) {
-  engine_options o;
-  o.host = "127.0.0.1";
-  o.ports = port_range{first, static_cast<std::uint16_t>(first + 99)};
-  o.threads = threads;
-  auto e = std::make_unique<engine>(o);
-  REQUIRE(e->start().ok());
-  return e;
-}
-
 udp_port open(engine& e, port_options o = {}) {
   auto p = e.open_port(o);
   REQUIRE(p.ok());
