@@ -1,6 +1,6 @@
 """Starts the real gobid on a loopback port and talks HTTP to it.
 
-Used by test_api.py. Python 3 standard library only.
+Used by test_api.py and test/sip (sip_harness.py). Python 3 standard library only.
 
     db = Database.create("sqlite")          # or "postgresql" (needs GOBI_TEST_PG_URL)
     g = Gobid(db, extra_args=["--agent-heartbeat-timeout", "2"])
@@ -51,6 +51,47 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
+
+
+def free_udp_port():
+    """A UDP port that was free on loopback a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def free_udp_tcp_port():
+    """A port free on loopback for both UDP and TCP a moment ago (SIP listens on both)."""
+    for _attempt in range(50):
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+            return port
+    raise HarnessError("no port free for both UDP and TCP on loopback")
+
+
+def free_udp_range(count, low=20000, high=60000):
+    """(first, last): `count` consecutive UDP ports, first even, all free on loopback a moment
+    ago (an RTP range: --rtp-ports first-last)."""
+    rng = secrets.SystemRandom()
+    for _attempt in range(50):
+        first = rng.randrange(low, high - count) & ~1
+        held = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                held.append(s)
+                s.bind((LOOPBACK, port))
+            return first, first + count - 1
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise HarnessError(f"no {count} consecutive free UDP ports on loopback")
 
 
 def wait_until(predicate, timeout_s, what, interval_s=0.05):
@@ -209,9 +250,13 @@ class Database:
 class Gobid:
     """One gobid process (and its data dir and database, which outlive restarts)."""
 
-    def __init__(self, database, extra_args=(), env=None):
+    def __init__(self, database, extra_args=(), env=None, port_args=None):
+        """`port_args`: called before each start attempt for more arguments naming ports
+        (e.g. --sip-port), so a port taken in between is replaced by a fresh one."""
         self.database = database
         self.extra_args = list(extra_args)
+        self.port_args = port_args
+        self.started_args = []
         self.extra_env = dict(env or {})
         self.data_dir = tempfile.mkdtemp(prefix="gobi-it-")
         self.log_path = os.path.join(self.data_dir, "gobid.log")
@@ -235,6 +280,9 @@ class Gobid:
             self.port = free_port()
             args = [gobid_path(), "--data-dir", self.data_dir, "--http-port", str(self.port),
                     "--database", self.database.url(self.data_dir)] + self.extra_args
+            if self.port_args is not None:
+                args += list(self.port_args())
+            self.started_args = args
             self.starts += 1
             with open(self.log_path, "ab") as log:
                 log.write(f"--- start {self.starts}: {' '.join(args)}\n".encode())
@@ -244,9 +292,10 @@ class Gobid:
                                              cwd=self.data_dir, env=self._env())
             if self._wait_healthy():
                 return self
-            # Exited: retry only when someone took the port in between.
+            # Exited: retry only when someone took a port in between.
             self.proc = None
-            if "gobid: --http-port" not in self.log_tail(5):
+            if not re.search(r"gobid: --(http|sip)-port|--rtp-ports|address already in use",
+                             self.log_tail(5), re.IGNORECASE):
                 break
         raise HarnessError("gobid did not start:\n" + self.log_tail())
 

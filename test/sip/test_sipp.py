@@ -1,0 +1,311 @@
+"""gobid against SIPp: inbound load, CANCEL, 404, capacity, hold, retransmissions, OPTIONS,
+media and DTMF from pcaps, media timeout; outbound to a SIPp trunk (answer, busy, decline,
+cancel, no answer, digest MD5 and SHA-256).
+
+    GOBID=build/actors/gobid python3 -m unittest -v test_sipp        (CTest: sip_sipp)
+
+Each class starts its own gobid (SQLite, SIP and RTP on free loopback ports) with a user, a
+deployed agent and the inbound number +15551230001. The scenarios are checked against SIPp
+and baresip themselves by test_peers.py. GOBI_IT_KEEP_DATA=1 keeps the work dirs (SIPp
+traces, gobid's log).
+"""
+
+import os
+import shutil
+import tempfile
+import unittest
+
+from sip_harness import (INBOUND_NUMBER, SIPP_PCAPS, UNKNOWN_NUMBER, Sipp, TelephonyGobid, active_seconds, describe_calls, require_path,
+                         require_gobid_telephony, require_tool, scenario, successful_calls)
+from test_peers import digest_ok, parse_digest
+
+INBOUND_USER = INBOUND_NUMBER.lstrip("+")
+TRUNK_USER, TRUNK_PASSWORD = "gobi-trunk", "tr0nk s3cret"
+
+
+def setUpModule():
+    require_tool("sipp", " (Debian package sip-tester)")
+    require_gobid_telephony()
+
+
+class SippCase(unittest.TestCase):
+    """A class with its own telephony gobid; each test gets a work dir for SIPp's traces."""
+
+    gobid_args = ()
+    srtp = "off"
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.t = TelephonyGobid(cls.gobid_args, srtp=cls.srtp)
+        cls.addClassCleanup(cls.t.close)
+        cls.t.start()
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="gobi-sipp-")
+        self.sipps = []
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        for s in self.sipps:
+            s.kill()
+        # Failures carry SIPp's report and gobid's log tail; GOBI_IT_KEEP_DATA keeps it all.
+        if os.environ.get("GOBI_IT_KEEP_DATA"):
+            print(f"\nkept SIPp traces in {self.workdir}", flush=True)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def sipp(self, name, scenario_file, **kw):
+        """A SIPp calling gobid's SIP port (uac) or, with remote=None, listening (uas)."""
+        kw.setdefault("remote", self.t.sip_addr)
+        s = Sipp(self.workdir, name, scenario_file, **kw)
+        self.sipps.append(s)
+        return s
+
+    def call_ids(self):
+        return {c["id"] for c in self.t.calls()}
+
+    def new_calls(self, before, count, timeout_s, what, ended=True):
+        """Waits until `count` calls not in `before` exist (and have ENDED); returns them."""
+        def check(calls):
+            new = [c for c in calls if c["id"] not in before]
+            if len(new) >= count and (not ended or all(c["status"] == "ENDED" for c in new)):
+                return new
+            return None
+        return self.t.wait_calls(check, timeout_s, what)
+
+    def assert_sipp_ok(self, s):
+        self.assertEqual(s.returncode, 0, f"{s.report()}\n--- gobid log:\n{self.t.g.log_tail(25)}")
+
+
+# --- inbound ----------------------------------------------------------------------------------
+
+class Inbound(SippCase):
+    def test_load_udp_30_calls_at_10_per_second(self):
+        before = self.call_ids()
+        s = self.sipp("load-udp", "uac", service=INBOUND_USER, calls=30, rate=10, limit=30,
+                      duration_ms=1000, timeout_s=60)
+        s.run()
+        self.assert_sipp_ok(s)
+        self.assertEqual(successful_calls(s), 30, s.report())
+        calls = self.new_calls(before, 30, 30, "30 inbound calls ENDED")
+        good = [c for c in calls if c["direction"] == "INBOUND" and c["outcome"] == "answered"
+                and c["sipStatus"] == 200]
+        self.assertEqual(len(good), 30, describe_calls(calls))
+
+    def test_load_tcp_10_calls(self):
+        before = self.call_ids()
+        s = self.sipp("load-tcp", "uac", service=INBOUND_USER, calls=10, rate=5, limit=10,
+                      duration_ms=500, transport="t1", timeout_s=40)
+        s.run()
+        self.assert_sipp_ok(s)
+        calls = self.new_calls(before, 10, 30, "10 inbound TCP calls ENDED")
+        self.assertEqual(sum(c["outcome"] == "answered" for c in calls), 10, describe_calls(calls))
+
+    def test_plus_prefixed_request_uri_routes_too(self):
+        before = self.call_ids()
+        s = self.sipp("plus", "uac", service=INBOUND_NUMBER, duration_ms=300)
+        s.run()
+        self.assert_sipp_ok(s)
+        calls = self.new_calls(before, 1, 15, "the call to +15551230001 ENDED")
+        self.assertEqual(calls[0]["outcome"], "answered", calls)
+
+    def test_options_ping(self):
+        s = self.sipp("options", scenario("uac_options.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+
+    def test_unknown_number_gets_404(self):
+        s = self.sipp("unknown", scenario("uac_not_found.xml"), service=UNKNOWN_NUMBER)
+        s.run()
+        self.assert_sipp_ok(s)
+
+    def test_cancel_while_ringing_gets_200_and_487(self):
+        before = self.call_ids()
+        s = self.sipp("cancel", scenario("uac_cancel.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        calls = self.new_calls(before, 1, 15, "the cancelled call ENDED")
+        self.assertEqual(calls[0]["outcome"], "cancelled", calls)
+        self.assertEqual(calls[0]["sipStatus"], 487, calls)
+
+    def test_hold_and_unhold(self):
+        s = self.sipp("hold", scenario("uac_hold.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        self.assertIn("hold answer a=recvonly", s.log_lines())
+        ok3 = [m for m in s.received(status=200, method="INVITE") if m.cseq.startswith("3 ")]
+        self.assertTrue(ok3, s.report())
+        self.assertNotRegex(ok3[-1].body, r"a=(sendonly|recvonly|inactive)",
+                            "the unhold answer must be sendrecv again")
+
+    def test_200_is_retransmitted_until_acked(self):
+        before = self.call_ids()
+        s = self.sipp("no-ack", scenario("uac_no_ack.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        oks = s.received(status=200, method="INVITE")
+        self.assertGreaterEqual(len(oks), 2, "no 200 retransmission within 2.2 s\n" + s.report())
+        calls = self.new_calls(before, 1, 15, "the call ENDED")
+        self.assertEqual(calls[0]["outcome"], "answered", calls)
+
+    def test_duplicate_invite_makes_one_call(self):
+        before = self.call_ids()
+        s = self.sipp("dup", scenario("uac_dup_invite.xml"), service=INBOUND_USER,
+                      extra=["-default_behaviors", "all,-abortunexp"])
+        s.run()
+        self.assert_sipp_ok(s)
+        calls = self.new_calls(before, 1, 15, "the call ENDED")
+        # Give a second (wrong) call the time to show up: wait for gobid to settle on ENDED.
+        self.assertEqual(len([c for c in self.t.calls() if c["id"] not in before]), 1,
+                         describe_calls(self.t.calls()))
+        self.assertEqual(calls[0]["outcome"], "answered")
+
+    def test_pcap_media_and_rfc2833_dtmf(self):
+        require_path(os.path.join(SIPP_PCAPS, "g711a.pcap"), "sip-tester's pcaps")
+        before = self.call_ids()
+        s = self.sipp("media", scenario("uac_media.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        call = self.new_calls(before, 1, 20, "the media call ENDED")[0]
+        self.assertEqual(call["outcome"], "answered", call)
+        self.assertRegex(str(call.get("codec")), r"(?i)pcma", call)
+        self.assertTrue(call.get("hasRecording"), call)
+        rec = self.t.recording(call["id"])
+        self.assertEqual((rec.rate, rec.nchannels), (16000, 2), rec)
+        caller = active_seconds(rec.channels[0], rec.rate)
+        agent = active_seconds(rec.channels[1], rec.rate)
+        self.assertGreater(caller, 3.0, f"left (caller) channel nearly silent: {caller:.2f} s")
+        self.assertGreater(agent, 1.0, f"right (agent) channel nearly silent: {agent:.2f} s")
+        digits = next((call[k] for k in ("dtmf", "dtmfDigits", "digits") if k in call), None)
+        if digits is None:
+            self.skipTest(f"audio checked; the call API exposes no DTMF digits yet "
+                          f"(fields: {sorted(call)})")
+        self.assertEqual("".join(digits) if isinstance(digits, list) else digits, "159", call)
+
+
+class MediaTimeout(SippCase):
+    gobid_args = ("--media-timeout", "2")
+
+    def test_silent_call_is_hung_up_by_gobid(self):
+        before = self.call_ids()
+        s = self.sipp("silent", scenario("uac_wait_bye.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        call = self.new_calls(before, 1, 15, "the silent call ENDED")[0]
+        self.assertEqual(call["outcome"], "answered", call)
+        self.assertTrue(call.get("endReason"), call)
+
+
+class Capacity(SippCase):
+    gobid_args = ("--max-calls", "1")
+
+    def test_second_call_gets_486_or_503_with_retry_after(self):
+        before = self.call_ids()
+        holder = self.sipp("holder", "uac", service=INBOUND_USER, duration_ms=8000).start()
+        self.t.wait_calls(lambda calls: [c for c in calls if c["id"] not in before
+                                         and c["status"] == "ANSWERED"],
+                          10, "the first call ANSWERED")
+        s = self.sipp("refused", scenario("uac_busy.xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)
+        refusal = [l for l in s.log_lines() if l.startswith("refused")]
+        self.assertTrue(refusal, s.report())
+        holder.wait()
+        self.assert_sipp_ok(holder)
+
+
+# --- outbound ---------------------------------------------------------------------------------
+
+class Outbound(SippCase):
+    gobid_args = ("--ring-timeout", "3")
+
+    def trunk_sipp(self, name, scenario_file, **kw):
+        return self.sipp(name, scenario_file, remote=None, **kw).start()
+
+    def wait_status(self, call_id, statuses, timeout_s=15):
+        return self.t.wait_call(call_id, lambda c: c["status"] in statuses, timeout_s,
+                                f"call {call_id} in {statuses}")
+
+    def test_answered_by_sipp_uas_then_hung_up_by_api(self):
+        uas = self.trunk_sipp("uas", "uas", calls=3, timeout_s=60)
+        trunk = self.t.trunk(uas.local_port)
+        ids = [self.t.originate(trunk["id"])["id"] for _ in range(3)]
+        for call_id in ids:
+            call = self.wait_status(call_id, ("ANSWERED", "ENDED"))
+            self.assertEqual(call["status"], "ANSWERED", call)
+            self.assertEqual(call["direction"], "OUTBOUND", call)
+        for call_id in ids:
+            self.t.hangup(call_id)
+        for call_id in ids:
+            call = self.wait_status(call_id, ("ENDED",))
+            self.assertEqual((call["outcome"], call["sipStatus"]), ("answered", 200), call)
+        uas.wait()
+        self.assert_sipp_ok(uas)
+
+    def _refused(self, code, reason, outcome):
+        uas = self.trunk_sipp(f"uas-{code}", scenario("peers/uas_reject.xml", self.workdir,
+                                                      code=code, reason=reason))
+        trunk = self.t.trunk(uas.local_port)
+        call = self.wait_status(self.t.originate(trunk["id"])["id"], ("ENDED",))
+        self.assertEqual((call["outcome"], call["sipStatus"]), (outcome, code), call)
+        uas.wait()
+        self.assert_sipp_ok(uas)
+
+    def test_busy(self):
+        self._refused(486, "Busy Here", "busy")
+
+    def test_declined(self):
+        self._refused(603, "Decline", "rejected")
+
+    def test_hung_up_while_ringing_sends_cancel(self):
+        uas = self.trunk_sipp("ringing", scenario("peers/uas_ringing.xml"))
+        trunk = self.t.trunk(uas.local_port)
+        call_id = self.t.originate(trunk["id"])["id"]
+        self.wait_status(call_id, ("RINGING",))
+        self.t.hangup(call_id)
+        call = self.wait_status(call_id, ("ENDED",))
+        self.assertEqual(call["outcome"], "cancelled", call)
+        uas.wait()
+        self.assert_sipp_ok(uas)
+
+    def test_no_answer_after_ring_timeout(self):
+        uas = self.trunk_sipp("no-answer", scenario("peers/uas_ringing.xml"))
+        trunk = self.t.trunk(uas.local_port)
+        call = self.wait_status(self.t.originate(trunk["id"])["id"], ("ENDED",), timeout_s=20)
+        self.assertEqual(call["outcome"], "no-answer", call)
+        uas.wait()
+        self.assert_sipp_ok(uas)
+
+    def _digest(self, algorithm):
+        nonce = f"gobi-{algorithm}-{os.getpid()}"
+        uas = self.trunk_sipp(f"digest-{algorithm}", scenario("uas_digest.xml"),
+                              keys={"nonce": nonce, "algorithm": algorithm,
+                                    "user": TRUNK_USER, "password": TRUNK_PASSWORD},
+                              duration_ms=1500)
+        trunk = self.t.trunk(uas.local_port, username=TRUNK_USER, password=TRUNK_PASSWORD)
+        call_id = self.t.originate(trunk["id"])["id"]
+        call = self.wait_status(call_id, ("ENDED",), timeout_s=20)
+        uas.wait()
+        self.assert_sipp_ok(uas)
+        logs = uas.log_lines()
+        auth = [l[5:] for l in logs if l.startswith("AUTH ")]
+        self.assertEqual(len(auth), 1, uas.report())
+        p = parse_digest(auth[0])
+        self.assertEqual(p.get("algorithm", "MD5").upper(), algorithm, auth[0])
+        self.assertEqual((p["username"], p["realm"], p["nonce"]), (TRUNK_USER, "gobi-test", nonce))
+        self.assertTrue(digest_ok(auth[0], "INVITE", TRUNK_PASSWORD),
+                        f"wrong digest response: {auth[0]}")
+        if algorithm == "MD5":
+            self.assertIn("VERIFYAUTH true", logs)
+        self.assertEqual(call["outcome"], "answered", call)
+
+    def test_digest_md5(self):
+        self._digest("MD5")
+
+    def test_digest_sha256(self):
+        self._digest("SHA-256")
+
+
+if __name__ == "__main__":
+    unittest.main()
