@@ -5,13 +5,13 @@ gobid itself is started by test/integration/gobid_harness.py (imported from ther
 copied).
 
     sipp = Sipp(workdir, "cancel", "uac_cancel.xml", remote=("127.0.0.1", 5060),
-                service="15551230001")
+                service="12125550100")
     sipp.run()                        # waits, with SIPp's own -timeout and a process deadline
     sipp.returncode, sipp.messages(), sipp.log_lines(), sipp.report()
 
     b = Baresip(workdir, "caller", source_wav=tone)   # config dir written per run
     b.start()                                          # waits for its control socket
-    b.command("dial", "sip:15551230001@127.0.0.1:5060")
+    b.command("dial", "sip:12125550100@127.0.0.1:5060")
     b.wait_event("CALL_CLOSED", 20)
     b.stop(); b.received_wav()                         # what it heard (sndfile dump)
 
@@ -46,9 +46,12 @@ BARESIP_TEMPLATES = os.path.join(HERE, "baresip")
 SIPP_PCAPS = "/usr/share/sip-tester"
 BARESIP_MODULES = "/usr/lib/baresip/modules"
 
-#: The inbound number the suites route to their agent, and one nobody routes.
-INBOUND_NUMBER = "+15551230001"
-UNKNOWN_NUMBER = "15559990000"
+#: The inbound number the suites route to their agent, and one nobody routes (212-555-01xx:
+#: fictional, yet valid for libphonenumber, which gobid validates numbers with).
+INBOUND_NUMBER = "+12125550100"
+UNKNOWN_NUMBER = "12125550199"
+#: The number gobid's outbound calls dial (baresip's user when it is the callee).
+OUTBOUND_NUMBER = "+12125550142"
 
 # --- tools ------------------------------------------------------------------------------------
 
@@ -598,6 +601,7 @@ class TelephonyGobid:
 
     def start(self):
         self.g.start()
+        self._wait_sip_bound()
         email = f"sip-{os.getpid()}-{time.monotonic_ns()}@example.com"
         r = self.g.api("POST", "/auth/register",
                        {"email": email, "password": "correct horse 1", "tenantName": "SIP tests"})
@@ -616,6 +620,24 @@ class TelephonyGobid:
 
     def close(self):
         self.g.close()
+
+    def _wait_sip_bound(self, timeout_s=10):
+        """gobid holds its SIP port (UDP and TCP): the port cannot be bound by anyone else.
+        Fails fast with a clear message instead of a suite of SIP timeouts."""
+        def bound():
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    try:
+                        s.bind((LOOPBACK, self.sip_port))
+                        return False
+                    except OSError:
+                        pass
+            return True
+        try:
+            wait_until(bound, timeout_s, f"gobid to listen for SIP on UDP and TCP port "
+                       f"{self.sip_port}", interval_s=0.1)
+        except HarnessError as e:
+            raise HarnessError(f"{e}\ngobid log:\n{self.g.log_tail(20)}") from None
 
     def _check(self, r, status, what):
         if r.status != status:
@@ -666,19 +688,21 @@ class TelephonyGobid:
             raise HarnessError(f"{e}\ncall: {json.dumps(last, indent=1)[:2000]}\n"
                                f"gobid log:\n{self.g.log_tail(30)}") from None
 
-    def recording(self, call_id):
-        """The call's recording as a Wav (GET /calls/:id/recording)."""
+    def recording(self, call_id, timeout_s=10):
+        """The call's recording as a Wav (GET /calls/:id/recording), once the call says
+        hasRecording (the file may be finished a moment after ENDED)."""
+        self.wait_call(call_id, lambda c: c.get("hasRecording"), timeout_s, "hasRecording")
         r = self.api("GET", f"/calls/{call_id}/recording")
         self._check(r, 200, f"GET /calls/{call_id}/recording")
         return Wav(r.body)
 
     def trunk(self, port, **fields):
         body = {"name": f"trunk-{port}", "host": LOOPBACK, "port": port, "transport": "udp",
-                "fromNumber": "+15551230099", "maxChannels": 10, "callsPerSecond": 10}
+                "fromNumber": "+12125550101", "maxChannels": 10, "callsPerSecond": 10}
         body.update(fields)
         return self.ok("POST", "/sip-trunks", body, status=201)
 
-    def originate(self, trunk_id, to="+15557654321"):
+    def originate(self, trunk_id, to=OUTBOUND_NUMBER):
         r = self.api("POST", "/calls", {"agentId": self.agent_id, "to": to, "trunkId": trunk_id})
         if r.status not in (200, 201, 202):
             raise HarnessError(f"POST /calls: {r!r}")

@@ -14,13 +14,13 @@ import shutil
 import tempfile
 import unittest
 
-from sip_harness import (INBOUND_NUMBER, LOOPBACK, Baresip, HarnessError, TelephonyGobid, Wav,
+from sip_harness import (INBOUND_NUMBER, LOOPBACK, OUTBOUND_NUMBER, Baresip, HarnessError, TelephonyGobid, Wav,
                          active_seconds, require_gobid_telephony, require_tool, tone_dominance,
                          wait_until, write_tone)
 
 CALLER_TONE_HZ = 1000
 CALLEE_TONE_HZ = 600
-OUTBOUND_TO = "+15557654321"
+OUTBOUND_TO = OUTBOUND_NUMBER
 
 
 def setUpModule():
@@ -64,7 +64,6 @@ class BaresipCase(unittest.TestCase):
 
     def check_recording(self, call, remote_tone_hz):
         """The remote party's tone dominates the left channel; the agent spoke on the right."""
-        self.assertTrue(call.get("hasRecording"), call)
         rec = self.t.recording(call["id"])
         self.assertEqual((rec.rate, rec.nchannels), (16000, 2), rec)
         left, right = rec.channels

@@ -39,7 +39,7 @@ class PeerCase(unittest.TestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def pair(self, server_scenario, client_scenario, server_keys=None, client_keys=None,
-             server_extra=(), client_extra=(), service="15551230001", duration_ms=None):
+             server_extra=(), client_extra=(), service="12125550100", duration_ms=None):
         """Runs a SIPp server with a scenario, then a SIPp client against it; both must
         exit 0. Returns (server, client)."""
         server = Sipp(self.workdir, "server", server_scenario, keys=server_keys,
@@ -136,7 +136,7 @@ class Scenarios(PeerCase):
         self.assertFalse(digest_ok(auth[0][5:], "INVITE", "wrong"), auth[0])
 
     def test_digest_sha256_checked_by_the_test(self):
-        nonce, uri = "n0nce-sha256", "sip:15551230001@127.0.0.1"
+        nonce, uri = "n0nce-sha256", "sip:12125550100@127.0.0.1"
         header = make_digest("alice", "gobi-test", "s3cret", "INVITE", uri, nonce, "SHA-256")
         server, _ = self.pair(scenario("uas_digest.xml"), scenario("peers/uac_digest_static.xml"),
                               server_keys={"nonce": nonce, "algorithm": "SHA-256",
@@ -153,7 +153,7 @@ class Scenarios(PeerCase):
         self.procs.append(server)
         time.sleep(0.3)
         client = Sipp(self.workdir, "client", "uac", remote=(LOOPBACK, server.local_port),
-                      service="15551230001", calls=30, rate=10, duration_ms=500, timeout_s=30)
+                      service="12125550100", calls=30, rate=10, duration_ms=500, timeout_s=30)
         self.procs.append(client)
         client.run()
         server.wait()
@@ -215,7 +215,7 @@ class Media(PeerCase):
         require_path(os.path.join(SIPP_PCAPS, "g711a.pcap"), "sip-tester's pcaps")
 
     def callee(self, tone, **kw):
-        b = Baresip(self.workdir, kw.pop("name", "callee"), tone, user="+15557654321",
+        b = Baresip(self.workdir, kw.pop("name", "callee"), tone, user="+12125550142",
                     answermode="auto", **kw).start()
         self.procs.append(b)
         return b

@@ -5,7 +5,7 @@ cancel, no answer, digest MD5 and SHA-256).
     GOBID=build/actors/gobid python3 -m unittest -v test_sipp        (CTest: sip_sipp)
 
 Each class starts its own gobid (SQLite, SIP and RTP on free loopback ports) with a user, a
-deployed agent and the inbound number +15551230001. The scenarios are checked against SIPp
+deployed agent and the inbound number +12125550100. The scenarios are checked against SIPp
 and baresip themselves by test_peers.py. GOBI_IT_KEEP_DATA=1 keeps the work dirs (SIPp
 traces, gobid's log).
 """
@@ -107,7 +107,7 @@ class Inbound(SippCase):
         s = self.sipp("plus", "uac", service=INBOUND_NUMBER, duration_ms=300)
         s.run()
         self.assert_sipp_ok(s)
-        calls = self.new_calls(before, 1, 15, "the call to +15551230001 ENDED")
+        calls = self.new_calls(before, 1, 15, "the call to +12125550100 ENDED")
         self.assertEqual(calls[0]["outcome"], "answered", calls)
 
     def test_options_ping(self):
@@ -170,7 +170,6 @@ class Inbound(SippCase):
         call = self.new_calls(before, 1, 20, "the media call ENDED")[0]
         self.assertEqual(call["outcome"], "answered", call)
         self.assertRegex(str(call.get("codec")), r"(?i)pcma", call)
-        self.assertTrue(call.get("hasRecording"), call)
         rec = self.t.recording(call["id"])
         self.assertEqual((rec.rate, rec.nchannels), (16000, 2), rec)
         caller = active_seconds(rec.channels[0], rec.rate)
