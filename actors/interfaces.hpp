@@ -12,6 +12,10 @@
 #include "actors/fwd.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
+#include "domain/sip/message.hpp"
+#include "domain/sip/transaction.hpp"
+#include "transport/rtp/call_media.hpp"
+#include "transport/sip/transport.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -49,6 +53,24 @@ using http = caf::atom_constant<caf::atom("http")>;
 using status = caf::atom_constant<caf::atom("status")>;
 using originate = caf::atom_constant<caf::atom("originate")>;
 using hangup = caf::atom_constant<caf::atom("hangup")>;
+using sip_in = caf::atom_constant<caf::atom("sip_in")>;
+using senderr = caf::atom_constant<caf::atom("senderr")>;
+using sip_req = caf::atom_constant<caf::atom("sip_req")>;
+using sip_ack = caf::atom_constant<caf::atom("sip_ack")>;
+using sip_resp = caf::atom_constant<caf::atom("sip_resp")>;
+using sip_fail = caf::atom_constant<caf::atom("sip_fail")>;
+using cancel = caf::atom_constant<caf::atom("cancel")>;
+using media = caf::atom_constant<caf::atom("media")>;
+using closed = caf::atom_constant<caf::atom("closed")>;
+using speak = caf::atom_constant<caf::atom("speak")>;
+using timeout = caf::atom_constant<caf::atom("timeout")>;
+using respond = caf::atom_constant<caf::atom("respond")>;
+using request = caf::atom_constant<caf::atom("request")>;
+using cancelsent = caf::atom_constant<caf::atom("cancelsent")>;
+using send = caf::atom_constant<caf::atom("send")>;
+using bind = caf::atom_constant<caf::atom("bind")>;
+using unbind = caf::atom_constant<caf::atom("unbind")>;
+using invite = caf::atom_constant<caf::atom("invite")>;
 } // namespace atom
 
 // --- message payloads ---------------------------------------------------------------------------
@@ -86,6 +108,23 @@ struct originate_request {
   sip_trunk_id trunk;
   std::optional<campaign_id> campaign;
   std::optional<lead_id> lead;
+};
+
+/// A SIP message and the peer it came from (transport -> SIP_ENDPOINT -> CALL).
+struct sip_packet {
+  sip::message msg;
+  sip::peer from;
+};
+
+/// 16 kHz mono PCM, shared (a cached greeting goes to many calls).
+using pcm_ptr = std::shared_ptr<const std::vector<std::int16_t>>;
+
+/// A CALL's own timers: which one, and the generation it was armed with (older ones are
+/// ignored when they fire).
+enum class call_timer : std::uint8_t { answer, ring, no_ack, max_duration, media_close };
+struct call_timer_msg {
+  call_timer which = call_timer::ring;
+  std::uint64_t generation = 0;
 };
 
 // --- interfaces -----------------------------------------------------------------------------
@@ -146,8 +185,68 @@ using root_actor = caf::typed_actor<
   // How many entity actors run: (agents, campaigns, lead lists).
   caf::replies_to<atom::status>::with<std::int64_t, std::int64_t, std::int64_t>>;
 
+/// CALL: one per call; owns its SIP dialog, media (an rtp::call_media) and record (CDR).
+using call_actor = caf::typed_actor<
+  // A request for this call (its first INVITE, or one in its dialog) and the key of the
+  // server transaction to answer it through.
+  caf::reacts_to<atom::sip_req, std::string, sip_packet>,
+  // The ACK for our 2xx.
+  caf::reacts_to<atom::sip_ack, sip_packet>,
+  // A response on a client transaction of this call (key; "" = a stray 2xx retransmission).
+  caf::reacts_to<atom::sip_resp, std::string, sip::message>,
+  // A transaction of this call ended without a final response or ACK (key, method, why).
+  caf::reacts_to<atom::sip_fail, std::string, std::string, sip::termination>,
+  // The caller cancelled our pending INVITE answer (the 487 went out already).
+  caf::reacts_to<atom::cancel>,
+  // A coarse event from the call's media (transport thread -> actor).
+  caf::reacts_to<atom::media, rtp::call_media_event>,
+  // The media closed (recording finished); its counters.
+  caf::reacts_to<atom::closed, rtp::call_media_summary>,
+  // One of the call's timers fired.
+  caf::reacts_to<atom::timeout, call_timer_msg>,
+  // Hang up (BYE, CANCEL or a final response, as the state needs); answers the record.
+  caf::replies_to<atom::hangup>::with<call_record>,
+  // The record as it is now.
+  caf::replies_to<atom::get>::with<call_record>>;
+
+/// SIP_ENDPOINT: the SIP transport's messages in, the transaction layer, dialog routing
+/// (Call-ID -> CALL). New INVITEs go to CALL_SUPERVISOR.
+using sip_endpoint_actor = caf::typed_actor<
+  // A message from the transport.
+  caf::reacts_to<atom::sip_in, sip_packet>,
+  // The transport could not send to this peer.
+  caf::reacts_to<atom::senderr, sip::peer, std::string>,
+  // Timer tick (self-sent while timers are armed).
+  caf::reacts_to<atom::tick>,
+  // A TU answers the server transaction `key`.
+  caf::reacts_to<atom::respond, std::string, sip::message>,
+  // A CALL starts a client transaction for this request to the peer; its responses and
+  // failure come back to the CALL (keyed by sip::client_key_for_request).
+  caf::reacts_to<atom::request, sip::message, sip::peer, call_actor>,
+  // The CALL sent a CANCEL for its client INVITE `key`.
+  caf::reacts_to<atom::cancelsent, std::string>,
+  // Sends outside a transaction (the ACK for a 2xx).
+  caf::reacts_to<atom::send, sip::message, sip::peer>,
+  // Routes the dialog with this Call-ID to the CALL / stops routing it.
+  caf::reacts_to<atom::bind, std::string, call_actor>,
+  caf::reacts_to<atom::unbind, std::string>,
+  // Shutting down: new INVITEs get 503.
+  caf::reacts_to<atom::drain>>;
+
+/// TTS: speech synthesis off the event loops (espeak-ng), with a cache.
+using tts_actor = caf::typed_actor<
+  // Text and voice -> 16 kHz mono PCM.
+  caf::replies_to<atom::speak, std::string, std::string>::with<pcm_ptr>>;
+
 /// CALL_SUPERVISOR: admission control; spawns, monitors and finds the CALLs.
 using call_supervisor_actor = caf::typed_actor<
+  // A new INVITE from SIP_ENDPOINT (server transaction key): routed by the dialled number
+  // to a new CALL, or refused (404 unknown number, 486/503 no capacity).
+  caf::reacts_to<atom::invite, std::string, sip_packet>,
+  // Shutting down: refuse new calls, hang up the live ones.
+  caf::reacts_to<atom::drain>,
+  // The SIP endpoint to answer and place calls through (set once at start-up).
+  caf::reacts_to<atom::bind, sip_endpoint_actor>,
   // Places an outbound call: answers its record (DIALING) once the INVITE is on its way;
   // errc::unavailable (with retry_after_s) when the trunk, agent or process is at capacity.
   caf::replies_to<atom::originate, tenant_id, originate_request>::with<call_record>,
@@ -181,6 +280,14 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::call_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::sip_trunk_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::call_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::originate_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::sip_packet)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::pcm_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::call_timer_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::sip::message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::sip::peer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::sip::termination)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::rtp::call_media_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::rtp::call_media_summary)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::heartbeat_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::import_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gobi::actors::csv_text)

@@ -30,6 +30,17 @@ inline constexpr const char* sip_host = "127.0.0.1";
 inline constexpr std::uint16_t rtp_port_min = 20000;
 inline constexpr std::uint16_t rtp_port_max = 29999;
 
+// --- calls -------------------------------------------------------------------------------
+inline constexpr std::int64_t max_calls = 2000;       ///< live calls per process (503 above)
+inline constexpr std::int64_t media_timeout_s = 30;   ///< no RTP for this long ends a call
+inline constexpr std::int64_t ring_timeout_s = 60;    ///< outbound: CANCEL after (no-answer)
+inline constexpr std::int64_t max_call_duration_s = 3600;
+inline constexpr std::int64_t answer_wait_ms = 2000;  ///< inbound: answer at most this late
+inline constexpr const char* srtp_policy = "optional"; ///< off | optional | required
+inline constexpr unsigned media_threads = 1;          ///< RTP transport threads (media clocks)
+inline constexpr unsigned sip_threads = 1;            ///< SIP transport threads
+inline constexpr std::int64_t busy_retry_after_s = 5; ///< Retry-After on 486/503 for capacity
+
 // --- agents ------------------------------------------------------------------------------
 inline constexpr std::int64_t agent_heartbeat_timeout_s = 90;
 inline constexpr std::int64_t runtime_config_cache_ttl_s = 300; ///< seeds' CONFIG_CACHE_TTL
@@ -53,6 +64,8 @@ inline constexpr auto drain_timeout = 10s;     ///< SIGTERM: how long to wait fo
 inline constexpr std::int64_t page_limit_default = 50;
 inline constexpr std::int64_t page_limit_max = 1000;
 inline constexpr std::int64_t preview_limit_default = 10;
+/// Recording downloads read at once, each on its own short-lived thread; 503 above.
+inline constexpr int recording_readers_max = 4;
 
 // --- lead import -------------------------------------------------------------------------
 /// Phone normalisation threads per parse_csv call. 1: libphonenumber serialises its regex

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -355,6 +356,71 @@ void write(json::writer& w, const actors::import_report& r) {
   for (const auto& [line, reason] : r.invalid)
     w.begin_object().field("line", line).field("reason", reason).end_object();
   w.end_array().end_object();
+}
+
+void write(json::writer& w, const sip_trunk& t) {
+  w.begin_object()
+      .field("id", t.id.value)
+      .field("tenantId", t.tenant.value)
+      .field("name", t.name)
+      .field("host", t.host)
+      .field("port", t.port)
+      .field("transport", to_string(t.transport))
+      .field("username", t.username)
+      .field("hasPassword", !t.password.empty())
+      .field("fromNumber", t.from_number)
+      .field("maxChannels", t.max_channels)
+      .field("callsPerSecond", t.calls_per_second)
+      .field("createdAt", format_iso8601(t.created_at))
+      .field("updatedAt", format_iso8601(t.updated_at))
+      .end_object();
+}
+
+void write(json::writer& w, const call_record& c) {
+  auto text_or_null = [&](std::string_view key, const std::string& v) {
+    if (v.empty())
+      w.key(key).null();
+    else
+      w.field(key, v);
+  };
+  w.begin_object()
+      .field("id", c.id.value)
+      .field("tenantId", c.tenant.value)
+      .field("direction", to_string(c.direction))
+      .field("status", to_string(c.status));
+  opt_id(w, "agentId", c.agent);
+  opt_id(w, "campaignId", c.campaign);
+  w.key("leadId");
+  if (c.lead)
+    w.number(*c.lead);
+  else
+    w.null();
+  opt_id(w, "trunkId", c.trunk);
+  opt_id(w, "numberId", c.number);
+  w.field("from", c.from).field("to", c.to).field("sipCallId", c.sip_call_id);
+  w.key("sipStatus");
+  if (c.sip_status != 0)
+    w.number(std::int64_t{c.sip_status});
+  else
+    w.null();
+  w.key("outcome");
+  if (c.outcome)
+    w.string(to_string(*c.outcome));
+  else
+    w.null();
+  text_or_null("endReason", c.end_reason);
+  text_or_null("codec", c.codec);
+  w.field("srtp", c.srtp)
+      .field("hasRecording", !c.recording_path.empty())
+      .field("createdAt", format_iso8601(c.created_at));
+  opt_time(w, "answeredAt", c.answered_at);
+  opt_time(w, "endedAt", c.ended_at);
+  w.key("durationMs");
+  if (c.answered_at && c.ended_at)
+    w.number(std::max<std::int64_t>(0, *c.ended_at - *c.answered_at));
+  else
+    w.null();
+  w.field("updatedAt", format_iso8601(c.updated_at)).end_object();
 }
 
 std::string runtime_config_json(const agent& a, millis now, std::int64_t ttl_s) {
@@ -724,6 +790,93 @@ result<std::vector<std::string>> read_dnc_numbers(const json::value& in,
   if (!bad.empty())
     return error{errc::validation, "numbers: invalid: " + bad, "numbers"};
   return out;
+}
+
+namespace {
+
+/// A host name, an IPv4 literal or a bracketed IPv6 literal: letters, digits and ".-:[]".
+bool plausible_host(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  for (unsigned char ch : h)
+    if (!std::isalnum(ch) && ch != '.' && ch != '-' && ch != ':' && ch != '[' && ch != ']')
+      return false;
+  return true;
+}
+
+/// A phone number field normalised to E.164; "" stays "".
+status e164_field(const phone::normalizer& pn, std::string_view field, std::string& v) {
+  if (v.empty()) return unit;
+  auto e = pn.to_e164(v);
+  if (!e)
+    return error{errc::validation, std::string{field} + ": " + e.err().message, std::string{field}};
+  v = std::move(*e);
+  return unit;
+}
+
+} // namespace
+
+status read_sip_trunk(const json::value& in, sip_trunk& t, bool create,
+                      const phone::normalizer& pn) {
+  fields f{in};
+  std::string from = t.from_number;
+  if (!f.str("name", t.name, 200, create || f.present("name")) ||
+      !f.str("host", t.host, 253, create || f.present("host")) ||
+      !f.integer("port", t.port, 1, 65535) ||
+      !f.enumeration("transport", t.transport, parse_sip_transport_kind, "udp, tcp") ||
+      !f.str("username", t.username, 256) || !f.str("password", t.password, 256) ||
+      !f.str("fromNumber", from, 64) || !f.integer("maxChannels", t.max_channels, 1, 100000) ||
+      !f.num("callsPerSecond", t.calls_per_second, 0, 10000))
+    return f.result();
+  if (!plausible_host(t.host))
+    return error{errc::validation,
+                 "host: must be a host name or an IP address (no scheme, port or spaces)", "host"};
+  if (!(t.calls_per_second > 0))
+    return error{errc::validation, "callsPerSecond: must be greater than 0", "callsPerSecond"};
+  if (auto ok = e164_field(pn, "fromNumber", from); !ok) return ok;
+  t.from_number = std::move(from);
+  return unit;
+}
+
+result<actors::originate_request> read_originate(const json::value& in,
+                                                 const phone::normalizer& pn) {
+  actors::originate_request r;
+  fields f{in};
+  std::string agent, trunk, campaign;
+  if (!f.str("agentId", agent, 64, true) || !f.str("to", r.to, 64, true) ||
+      !f.str("trunkId", trunk, 64, true) || !f.str("from", r.from, 64) ||
+      !f.str("campaignId", campaign, 64))
+    return f.first_error();
+  if (auto ok = e164_field(pn, "to", r.to); !ok) return std::move(ok).err();
+  if (auto ok = e164_field(pn, "from", r.from); !ok) return std::move(ok).err();
+  if (auto lead = f.get("leadId")) {
+    auto id = lead->as_int();
+    if (!lead->is_number() || !id || *id < 1)
+      return error{errc::validation, "leadId: must be a positive integer", "leadId"};
+    r.lead = *id;
+  }
+  r.agent = agent_id{agent};
+  r.trunk = sip_trunk_id{trunk};
+  if (!campaign.empty()) r.campaign = campaign_id{campaign};
+  return r;
+}
+
+result<call_filter> read_call_filter(std::string_view status, std::string_view campaign_id_,
+                                     std::string_view agent_id_, std::string_view direction) {
+  call_filter f;
+  if (!status.empty()) {
+    f.status = parse_call_status(status);
+    if (!f.status)
+      return error{errc::invalid_argument,
+                   "status: must be one of DIALING, RINGING, ANSWERED, ENDED", "status"};
+  }
+  if (!direction.empty()) {
+    f.direction = parse_call_direction(direction);
+    if (!f.direction)
+      return error{errc::invalid_argument, "direction: must be INBOUND or OUTBOUND", "direction"};
+  }
+  if (!campaign_id_.empty()) f.campaign = campaign_id{std::string{campaign_id_}};
+  if (!agent_id_.empty()) f.agent = agent_id{std::string{agent_id_}};
+  return f;
 }
 
 } // namespace gobi::api

@@ -25,6 +25,11 @@ void write(json::writer& w, const dnc_entry& d);
 void write(json::writer& w, const prompt_change& p);
 void write(json::writer& w, const user& u, const tenant* t);
 void write(json::writer& w, const actors::import_report& r);
+/// Never writes the password: `hasPassword` says whether one is set.
+void write(json::writer& w, const sip_trunk& t);
+/// Unset optionals (and sipStatus 0, an empty endReason or codec) are null; durationMs is
+/// answered to ended, null unless both are set.
+void write(json::writer& w, const call_record& c);
 
 /// One entity as a JSON document.
 template <class T>
@@ -68,6 +73,22 @@ status read_campaign(const json::value& in, campaign& c, bool create);
 status read_lead_list(const json::value& in, lead_list& l, bool create);
 status read_phone_number(const json::value& in, phone_number& n, bool create,
                          const phone::normalizer& pn);
+
+/// Applies the fields present onto `t`. With `create`, name and host are required.
+/// transport is "udp" or "tcp" (any case); fromNumber is normalised to E.164 ("" clears it);
+/// an omitted password keeps the stored one, "" clears it.
+status read_sip_trunk(const json::value& in, sip_trunk& t, bool create,
+                      const phone::normalizer& pn);
+
+/// `POST /calls`: {agentId, to, trunkId, from?, campaignId?, leadId?}; to and from normalised
+/// to E.164. Whether the agent, trunk and campaign exist needs storage (the handler checks).
+result<actors::originate_request> read_originate(const json::value& in,
+                                                 const phone::normalizer& pn);
+
+/// The `GET /calls` filters from their query parameters ("" = not given): status and
+/// direction in any case; errc::invalid_argument (400) naming the parameter otherwise.
+result<call_filter> read_call_filter(std::string_view status, std::string_view campaign,
+                                     std::string_view agent, std::string_view direction);
 
 struct registration {
   std::string email, password, name, tenant_name;

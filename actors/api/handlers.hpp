@@ -19,6 +19,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,8 @@ struct api_config {
   storage_actor storage;
   auth_actor auth;
   root_actor root;
+  /// CALL_SUPERVISOR; null while telephony is not running (originate and hang-up answer 503).
+  call_supervisor_actor calls;
   std::string jwt_secret;
   std::int64_t jwt_ttl_s = defaults::jwt_ttl_s;
   std::int64_t runtime_config_ttl_s = defaults::runtime_config_cache_ttl_s;
@@ -63,6 +66,9 @@ struct http_api_state {
   std::unordered_map<std::string, cached_body> list_cache;
   /// Verified tokens (bounded), so a hot client costs one lookup instead of an HMAC.
   std::unordered_map<std::string, auth::claims> token_cache;
+  /// Recording downloads being read (calls.cpp): shared with the reader threads, which
+  /// count themselves out.
+  std::shared_ptr<std::atomic<int>> recording_readers = std::make_shared<std::atomic<int>>(0);
 };
 
 http_api_actor::behavior_type http_api_fn(http_api_actor::stateful_pointer<http_api_state> self,
@@ -88,6 +94,9 @@ unsigned status_of(errc code) noexcept;
 void reply(const exchange& x, unsigned status, std::string body);
 void reply_shared(const exchange& x, unsigned status, std::shared_ptr<const std::string> body);
 void reply_empty(const exchange& x, unsigned status);
+/// A body that is not JSON (a recording), with extra headers.
+void reply_as(const exchange& x, unsigned status, std::string content_type, std::string body,
+              std::vector<std::pair<std::string, std::string>> headers = {});
 void fail(const exchange& x, const error& e);
 
 /// A continuation that answers an error (for db/request failure paths).
@@ -139,6 +148,10 @@ void phone_numbers(self_ptr self, const exchange& x, const caller& c,
                    const std::vector<std::string_view>& rest);
 void dnc(self_ptr self, const exchange& x, const caller& c,
          const std::vector<std::string_view>& rest);
+void sip_trunks(self_ptr self, const exchange& x, const caller& c,
+                const std::vector<std::string_view>& rest);
+void calls(self_ptr self, const exchange& x, const caller& c,
+           const std::vector<std::string_view>& rest);
 
 /// 404 for a path no route matches, 405 (with Allow) for a known path and a wrong method.
 void not_found(const exchange& x);

@@ -57,6 +57,17 @@ void reply_empty(const exchange& x, unsigned status) {
   x->respond(std::move(r));
 }
 
+void reply_as(const exchange& x, unsigned status, std::string content_type, std::string body,
+              std::vector<std::pair<std::string, std::string>> headers) {
+  http::response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  add_common_headers(r);
+  x->respond(std::move(r));
+}
+
 void fail(const exchange& x, const error& e) {
   http::response r;
   r.status = status_of(e.code);
@@ -262,6 +273,8 @@ void route(self_ptr self, const exchange& x) {
     return api::phone_numbers(self, x, *who, sub);
   if (resource == "dnc")
     return api::dnc(self, x, *who, sub);
+  if (resource == "sip-trunks") return api::sip_trunks(self, x, *who, sub);
+  if (resource == "calls") return api::calls(self, x, *who, sub);
   return not_found(x);
 }
 

@@ -140,6 +140,45 @@ std::vector<setting> settings() {
         c.rtp_port_max = static_cast<std::uint16_t>(*hi);
         return unit;
       }},
+    S{"--srtp", "GOBI_SRTP", "rtp.srtp",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        if (v != "off" && v != "optional" && v != "required")
+          return bad(w, "'" + v + "' is not an SRTP policy (off, optional or required)");
+        c.srtp = v;
+        return unit;
+      }},
+    S{"--media-threads", "GOBI_MEDIA_THREADS", "rtp.threads",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        auto n = parse_int<unsigned>(w, v, 1, 64, "a thread count");
+        if (!n)
+          return std::move(n).err();
+        c.media_threads = *n;
+        return unit;
+      }},
+    S{"--max-calls", "GOBI_MAX_CALLS", "calls.max",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        auto n = parse_int<std::int64_t>(w, v, 1, 1000000, "a number of calls");
+        if (!n)
+          return std::move(n).err();
+        c.max_calls = *n;
+        return unit;
+      }},
+    S{"--media-timeout", "GOBI_MEDIA_TIMEOUT", "calls.media_timeout_s",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        auto n = parse_int<std::int64_t>(w, v, 1, 86400, "a number of seconds");
+        if (!n)
+          return std::move(n).err();
+        c.media_timeout_s = *n;
+        return unit;
+      }},
+    S{"--ring-timeout", "GOBI_RING_TIMEOUT", "calls.ring_timeout_s",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        auto n = parse_int<std::int64_t>(w, v, 1, 3600, "a number of seconds");
+        if (!n)
+          return std::move(n).err();
+        c.ring_timeout_s = *n;
+        return unit;
+      }},
     S{"--agent-heartbeat-timeout", "GOBI_AGENT_HEARTBEAT_TIMEOUT", "agents.heartbeat_timeout_s",
       [](config& c, const std::string& w, const std::string& v) -> status {
         auto n = parse_int<std::int64_t>(w, v, 1, 86400, "a number of seconds");
@@ -327,6 +366,11 @@ Options (each also from the TOML config and the environment; flags win):
   --sip-host ADDR               SIP listen address            GOBI_SIP_HOST  [127.0.0.1]
   --sip-port N                  SIP port                      GOBI_SIP_PORT  [5060]
   --rtp-ports A-B               RTP port range                GOBI_RTP_PORTS [20000-29999]
+  --srtp off|optional|required  SRTP (SDES) on calls           GOBI_SRTP      [optional]
+  --media-threads N             RTP threads (media clocks)    GOBI_MEDIA_THREADS [1]
+  --max-calls N                 live calls; 503 above         GOBI_MAX_CALLS [2000]
+  --media-timeout S             end a call after S s without RTP GOBI_MEDIA_TIMEOUT [30]
+  --ring-timeout S              outbound: no answer after S s GOBI_RING_TIMEOUT [60]
   --agent-heartbeat-timeout S   INACTIVE after S s without a heartbeat
                                                 GOBI_AGENT_HEARTBEAT_TIMEOUT [90]
   --workers N                   actor scheduler threads       GOBI_WORKERS   [2]

@@ -28,6 +28,11 @@ struct config {
   std::uint16_t sip_port = defaults::sip_port;
   std::uint16_t rtp_port_min = defaults::rtp_port_min;
   std::uint16_t rtp_port_max = defaults::rtp_port_max;
+  std::string srtp = defaults::srtp_policy; ///< off | optional | required
+  unsigned media_threads = defaults::media_threads;
+  std::int64_t max_calls = defaults::max_calls;
+  std::int64_t media_timeout_s = defaults::media_timeout_s;
+  std::int64_t ring_timeout_s = defaults::ring_timeout_s;
   std::int64_t heartbeat_timeout_s = defaults::agent_heartbeat_timeout_s;
   unsigned actor_workers = defaults::actor_workers;
   std::string scheduler = defaults::actor_scheduler; ///< "sharing" or "stealing"

@@ -6,9 +6,12 @@
 #include "actors/app/config.hpp"
 #include "actors/app/demo.hpp"
 #include "actors/app/logging.hpp"
+#include "actors/call/telephony.hpp"
 #include "actors/root.hpp"
 #include "domain/auth.hpp"
 #include "transport/http/server.hpp"
+#include "transport/rtp/engine.hpp"
+#include "transport/sip/transport.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -24,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -76,6 +80,23 @@ result<actors::initial_entities> load_entities(storage::store& s) {
   return out;
 }
 
+/// Hands what the SIP transport receives to SIP_ENDPOINT (on the transport's threads).
+class sip_handler final : public sip::transport_handler {
+public:
+  /// Set once, before the transport starts.
+  void set(actors::sip_endpoint_actor ep) { endpoint_ = std::move(ep); }
+  void on_message(sip::message msg, sip::peer from) override {
+    caf::anon_send(endpoint_, actors::atom::sip_in::value,
+                   actors::sip_packet{std::move(msg), std::move(from)});
+  }
+  void on_send_error(sip::peer to, std::string what) override {
+    caf::anon_send(endpoint_, actors::atom::senderr::value, std::move(to), std::move(what));
+  }
+
+private:
+  actors::sip_endpoint_actor endpoint_;
+};
+
 int fatal(const std::string& what) {
   spdlog::critical("{}", what);
   std::cerr << "gobid: " << what << '\n';
@@ -100,6 +121,11 @@ int run(const app::config& cfg) {
   std::shared_ptr<storage::store> store = std::move(*opened);
   if (auto m = store->migrate(); !m)
     return fatal("database migration failed: " + m.err().message);
+  // Calls a previous run left live (crash, kill -9) have no CALL actor any more.
+  if (auto ended = store->end_unfinished_calls(wall_clock_ms(), "gobid restarted"); !ended)
+    return fatal("ending calls left over: " + ended.err().message);
+  else if (*ended > 0)
+    spdlog::warn("{} call(s) left over by the previous run marked ENDED", *ended);
   auto phones = std::make_shared<const phone::normalizer>(cfg.default_region);
   if (cfg.demo) {
     auto seeded = app::seed_demo(*store, *phones, wall_clock_ms());
@@ -136,6 +162,53 @@ int run(const app::config& cfg) {
                          defaults::import_threads};
   auto root_h = sys.spawn(actors::root_fn, env, std::move(*initial));
 
+  // Telephony: the RTP engine (media threads and clocks), TTS, CALL_SUPERVISOR, the SIP
+  // transport and SIP_ENDPOINT.
+  rtp::engine_options media_opts;
+  media_opts.host = cfg.sip_host;
+  media_opts.ports = {cfg.rtp_port_min, cfg.rtp_port_max};
+  media_opts.threads = cfg.media_threads;
+  auto media = std::make_unique<rtp::engine>(media_opts);
+  auto stop_all = [&](std::initializer_list<caf::actor_addr> hs) {
+    for (auto& h : hs)
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+  };
+  if (auto ok = media->start(); !ok) {
+    stop_all({root_h.address(), storage_h.address(), auth_h.address()});
+    return fatal("--rtp-ports: " + ok.err().message);
+  }
+  auto tts_h = sys.spawn<caf::detached>(actors::tts);
+  sip::transport_options sip_opts;
+  sip_opts.host = cfg.sip_host;
+  sip_opts.port = cfg.sip_port;
+  auto handler = std::make_shared<sip_handler>();
+  auto transport = std::make_shared<sip::transport>(sip_opts, handler);
+  actors::telephony_env tenv;
+  tenv.storage = storage_h;
+  tenv.tts = tts_h;
+  tenv.media = media.get();
+  tenv.transport = transport;
+  tenv.sip_host = cfg.sip_host;
+  tenv.sip_port = cfg.sip_port;
+  tenv.srtp = sdp::parse_srtp_policy(cfg.srtp).value_or(sdp::srtp_policy::optional);
+  tenv.recordings_dir = std::filesystem::path{cfg.data_dir} / "recordings";
+  tenv.now = wall_clock_ms;
+  tenv.phones = phones;
+  tenv.max_calls = cfg.max_calls;
+  tenv.media_timeout = std::chrono::seconds(cfg.media_timeout_s);
+  tenv.ring_timeout = std::chrono::seconds(cfg.ring_timeout_s);
+  auto calls_h = sys.spawn(actors::call_supervisor, tenv);
+  auto sip_h = sys.spawn(actors::sip_endpoint, transport, calls_h);
+  handler->set(sip_h);
+  actors::connect(calls_h, sip_h);
+  if (auto ok = transport->start(); !ok) {
+    stop_all({sip_h.address(), calls_h.address(), tts_h.address(), root_h.address(),
+              storage_h.address(), auth_h.address()});
+    return fatal("--sip-port: " + ok.err().message);
+  }
+  if (cfg.sip_port == 0)
+    spdlog::warn("--sip-port 0: SIP bound to port {}", transport->port());
+
   actors::api_config api_cfg;
   api_cfg.storage = storage_h;
   api_cfg.auth = auth_h;
@@ -145,6 +218,7 @@ int run(const app::config& cfg) {
   api_cfg.phones = phones;
   api_cfg.counters = counters;
   api_cfg.storage_backend = backend;
+  api_cfg.calls = calls_h;
   api_cfg.throttle.free_attempts = defaults::login_free_attempts;
   api_cfg.throttle.window_s = defaults::login_window_s;
   api_cfg.throttle.max_delay_s = defaults::login_max_delay_s;
@@ -164,14 +238,17 @@ int run(const app::config& cfg) {
                         caf::anon_send(api_h, actors::atom::http::value, std::move(x));
                       }};
   if (auto ok = server.start(); !ok) {
+    stop_all({sip_h.address(), calls_h.address(), tts_h.address()});
     caf::anon_send_exit(api_h, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(root_h, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage_h, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(auth_h, caf::exit_reason::user_shutdown);
     return fatal("--http-port: " + ok.err().message);
   }
-  spdlog::info("gobid listening on http://{}:{} (storage {}, {} actor workers)", cfg.http_host,
-               server.port(), backend, cfg.actor_workers);
+  spdlog::info("gobid listening on http://{}:{} and sip:{}:{} (UDP, TCP; RTP {}-{}, SRTP {}); "
+               "storage {}, {} actor workers",
+               cfg.http_host, server.port(), cfg.sip_host, transport->port(), cfg.rtp_port_min,
+               cfg.rtp_port_max, cfg.srtp, backend, cfg.actor_workers);
   std::cout << "gobid ready: API at http://" << cfg.http_host << ":" << server.port()
             << "/api/v1 (health: /health)" << std::endl;
   if (cfg.demo)
@@ -187,11 +264,32 @@ int run(const app::config& cfg) {
   if (!server.drain(defaults::drain_timeout))
     spdlog::warn("drain: requests still unanswered after {} s were cut off",
                  std::chrono::duration_cast<std::chrono::seconds>(defaults::drain_timeout).count());
+  // Calls: refuse new ones (503), hang up the live ones (BYE), give the BYEs a moment.
+  caf::anon_send(sip_h, actors::atom::drain::value);
+  caf::anon_send(calls_h, actors::atom::drain::value);
+  {
+    caf::scoped_actor waiter{sys};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::int64_t live = -1;
+      waiter->request(calls_h, std::chrono::seconds(1), actors::atom::status::value)
+        .receive([&](std::int64_t n) { live = n; }, [](caf::error&) {});
+      if (live == 0)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100)); // last BYEs on the wire
   caf::anon_send_exit(api_h, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(calls_h, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sip_h, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(tts_h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(root_h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(auth_h, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage_h, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
+  transport->stop();
+  media->stop();
   spdlog::info("gobid stopped");
   return 0;
 }
