@@ -19,11 +19,13 @@ json_field() { # json_field KEY: reads a JSON object on stdin, prints .KEY
   python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"
 }
 
-# provision_inbound NUMBER: an agent with a greeting, deployed, and NUMBER routed to it.
+# provision_inbound NUMBER [MAX_CONCURRENT=100000]: an agent with a greeting, taking up to
+# MAX_CONCURRENT calls (above: 486 Busy Here), deployed, and NUMBER routed to it.
 provision_inbound() {
   local agent
-  agent=$(api POST /api/v1/agents '{"name":"Bench agent","systemPrompt":"You are a benchmark agent.",
-    "greetingMessage":"Hello, this is the gobi benchmark. How can I help you today?"}' | json_field id)
+  agent=$(api POST /api/v1/agents "{\"name\":\"Bench agent\",\"systemPrompt\":\"You are a benchmark agent.\",
+    \"greetingMessage\":\"Hello, this is the gobi benchmark. How can I help you today?\",
+    \"maxConcurrentCalls\":${2:-100000}}" | json_field id)
   api POST "/api/v1/agents/$agent/deploy" >/dev/null
   api POST /api/v1/phone-numbers "{\"number\":\"$1\",\"agentId\":\"$agent\"}" >/dev/null
 }
