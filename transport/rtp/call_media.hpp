@@ -48,7 +48,8 @@ struct call_media_config {
   std::string recording_path;
   std::chrono::milliseconds media_timeout{30000};
   /// RTCP SR (when we sent since the last report) or RR, with SDES CNAME, about every interval
-  /// (randomised by 0.5-1.5 as RFC 3550 6.3.1 asks); compound, SRTCP when SRTP. 0 = none.
+  /// (randomised by 0.5-1.5 as RFC 3550 6.3.1 asks); compound, SRTCP when SRTP. 0 = no
+  /// periodic reports (the BYE still goes out at close).
   std::chrono::milliseconds rtcp_interval{5000};
   std::string cname; ///< RTCP CNAME
 };

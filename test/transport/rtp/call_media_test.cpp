@@ -384,14 +384,22 @@ TEST_CASE("call_media: RTCP SR with SDES CNAME while sending, RR on hold, BYE at
                              std::to_integer<std::uint32_t>(ours->data[10]) << 8 |
                              std::to_integer<std::uint32_t>(ours->data[11]);
 
-  auto next_report = [&](media::rtcp_compound& report) {
-    const auto d = rtcp_peer.receive();
+  // The compound views into its datagram: keep the bytes alive with it.
+  struct report {
+    bytes data;
+    media::rtcp_compound c;
+  };
+  auto next_report = [&](report& r) {
+    auto d = rtcp_peer.receive();
     REQUIRE(d);
     CHECK(d->from_port == a.media->local_rtcp_port());
-    REQUIRE(parse(d->data, report));
+    r.data = std::move(d->data);
+    r.c = {};
+    REQUIRE(parse(r.data, r.c));
   };
-  media::rtcp_compound sr;
-  next_report(sr);
+  report first;
+  next_report(first);
+  const auto& sr = first.c;
   REQUIRE(sr.sr);
   CHECK(sr.sr->ssrc == ssrc);
   CHECK(sr.sr->info.packet_count > 0);
@@ -404,20 +412,21 @@ TEST_CASE("call_media: RTCP SR with SDES CNAME while sending, RR on hold, BYE at
   auto hold = c.media;
   hold.remote_hold = true;
   REQUIRE(a.media->update(hold).ok());
-  media::rtcp_compound rr;
-  for (int i = 0; i < 5 && !rr.rr; ++i) {
-    rr = {};
+  // Reports queued before the hold took effect are SRs; read on until an RR comes.
+  report rr;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  do {
     next_report(rr);
-  }
-  REQUIRE(rr.rr);
-  CHECK(rr.rr->ssrc == ssrc);
+  } while (!rr.c.rr && std::chrono::steady_clock::now() < until);
+  REQUIRE(rr.c.rr);
+  CHECK(rr.c.rr->ssrc == ssrc);
 
   a.media->close({});
   bool bye = false;
-  for (int i = 0; i < 5 && !bye; ++i) {
-    media::rtcp_compound b;
+  while (!bye && std::chrono::steady_clock::now() < until + deadline) {
+    report b;
     next_report(b);
-    bye = b.bye.has_value();
+    bye = b.c.bye.has_value();
   }
   CHECK(bye);
 }
