@@ -39,3 +39,11 @@ proc_cpu_ticks() {
 proc_rss_kb() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
+
+# proc_thread_ticks PID: one line per thread, "name ticks" (utime + stime).
+proc_thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat")"
+  done 2>/dev/null
+}
