@@ -794,12 +794,16 @@ result<std::vector<std::string>> read_dnc_numbers(const json::value& in,
 
 namespace {
 
-/// A host name, an IPv4 literal or a bracketed IPv6 literal: letters, digits and ".-:[]".
+/// A host name, an IPv4 literal or an IPv6 literal (bare or bracketed): letters, digits and
+/// ".-", or hex digits and ":" between optional brackets. "sip:host" and "host:port" have
+/// one colon, which no IPv6 literal has.
 bool plausible_host(std::string_view h) {
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   if (h.empty() || h.size() > 253) return false;
+  auto colons = std::count(h.begin(), h.end(), ':');
+  if (colons == 1) return false;
   for (unsigned char ch : h)
-    if (!std::isalnum(ch) && ch != '.' && ch != '-' && ch != ':' && ch != '[' && ch != ']')
-      return false;
+    if (!std::isalnum(ch) && ch != '.' && ch != '-' && !(ch == ':' && colons > 1)) return false;
   return true;
 }
 

@@ -1805,5 +1805,295 @@ class RestartTest(GobidCase):
                          60000)
 
 
+# --- SIP trunks and calls ------------------------------------------------------------------------
+
+TRUNK = {"name": "Carrier", "host": "sip.carrier.example", "port": 5080, "transport": "TCP",
+         "username": "acme", "password": "s3cret-trunk-pass", "fromNumber": "(415) 555-0100",
+         "maxChannels": 30, "callsPerSecond": 2.5}
+
+
+class SipTrunksTest(GobidCase):
+
+    def test_crud(self):
+        acct = self.register()
+        t = self.ok("POST", "/sip-trunks", TRUNK, acct.token, status=201)
+        self.assertTrue(t["id"].startswith("trk_"), t)
+        self.assertEqual(t["tenantId"], acct.tenant)
+        self.assertEqual(
+            (t["name"], t["host"], t["port"], t["transport"], t["username"], t["fromNumber"],
+             t["maxChannels"], t["callsPerSecond"]),
+            ("Carrier", "sip.carrier.example", 5080, "tcp", "acme", "+14155550100", 30, 2.5))
+        self.assertIs(t["hasPassword"], True)
+        self.assertNotIn("password", t)
+        self.assertIso(t["createdAt"])
+        self.assertIso(t["updatedAt"])
+        self.assertEqual(self.ok("GET", f"/sip-trunks/{t['id']}", token=acct.token), t)
+        self.assertEqual(self.assertList(self.ok("GET", "/sip-trunks", token=acct.token), 1), [t])
+
+        d = self.ok("POST", "/sip-trunks", {"name": "PBX", "host": "10.0.0.5"}, acct.token,
+                    status=201)
+        self.assertEqual((d["port"], d["transport"], d["username"], d["hasPassword"],
+                          d["fromNumber"], d["maxChannels"], d["callsPerSecond"]),
+                         (5060, "udp", "", False, "", 10, 1.0))
+
+        # PUT and PATCH merge; an omitted password is kept, "" clears it.
+        u = self.ok("PATCH", f"/sip-trunks/{t['id']}", {"port": 5061, "transport": "Udp"},
+                    acct.token)
+        self.assertEqual((u["port"], u["transport"], u["name"], u["hasPassword"]),
+                         (5061, "udp", "Carrier", True))
+        self.assertIs(self.ok("PUT", f"/sip-trunks/{t['id']}", {"password": ""},
+                              acct.token)["hasPassword"], False)
+        u = self.ok("PUT", f"/sip-trunks/{t['id']}", {"password": "n3w-trunk-pass",
+                                                      "fromNumber": "+1 212 555 0111"}, acct.token)
+        self.assertIs(u["hasPassword"], True)
+        self.assertEqual(u["fromNumber"], "+12125550111")
+        self.assertEqual(u["createdAt"], t["createdAt"])
+        self.assertListAgrees(acct, "/sip-trunks")
+        # The password never leaves gobid.
+        for path in ("/sip-trunks", f"/sip-trunks/{t['id']}"):
+            body = self.api("GET", path, token=acct.token).body
+            for secret in (b"s3cret-trunk-pass", b"n3w-trunk-pass", b'"password"'):
+                self.assertNotIn(secret, body, path)
+
+        self.assertEqual(self.api("DELETE", f"/sip-trunks/{t['id']}", token=acct.token).status,
+                         204)
+        self.assertError(self.api("GET", f"/sip-trunks/{t['id']}", token=acct.token), 404)
+        self.assertError(self.api("DELETE", f"/sip-trunks/{t['id']}", token=acct.token), 404)
+        self.assertEqual(self.assertList(self.ok("GET", "/sip-trunks", token=acct.token), 1)[0],
+                         d)
+
+    def test_validation_names_the_field(self):
+        acct = self.register()
+        cases = [({"host": "h.example"}, "name"), ({"name": "x"}, "host"),
+                 ({"name": "x", "host": ""}, "host"),
+                 ({"name": "x", "host": "sip:h.example"}, "host"),
+                 ({"name": "x", "host": "h", "port": 0}, "port"),
+                 ({"name": "x", "host": "h", "port": 65536}, "port"),
+                 ({"name": "x", "host": "h", "port": "5060"}, "port"),
+                 ({"name": "x", "host": "h", "transport": "tls"}, "transport"),
+                 ({"name": "x", "host": "h", "fromNumber": "12345"}, "fromNumber"),
+                 ({"name": "x", "host": "h", "maxChannels": 0}, "maxChannels"),
+                 ({"name": "x", "host": "h", "callsPerSecond": 0}, "callsPerSecond"),
+                 ({"name": "x", "host": "h", "callsPerSecond": -2}, "callsPerSecond"),
+                 ({"name": "x", "host": "h", "password": 1234}, "password")]
+        for body, field in cases:
+            with self.subTest(body=body):
+                self.assertError(self.api("POST", "/sip-trunks", body, acct.token), 422,
+                                 "validation_failed", field=field)
+        self.assertError(self.api("POST", "/sip-trunks", raw="{nope", token=acct.token,
+                                  content_type="application/json"), 400, "invalid_argument")
+        t = self.ok("POST", "/sip-trunks", TRUNK, acct.token, status=201)
+        for body, field in (({"maxChannels": -1}, "maxChannels"), ({"name": ""}, "name"),
+                            ({"transport": "sctp"}, "transport")):
+            with self.subTest(update=body):
+                self.assertError(self.api("PATCH", f"/sip-trunks/{t['id']}", body, acct.token),
+                                 422, field=field)
+        self.assertEqual(self.ok("GET", f"/sip-trunks/{t['id']}", token=acct.token), t)
+        self.assertError(self.api("POST", f"/sip-trunks/{t['id']}", {}, acct.token), 405)
+
+    def test_tenant_isolation(self):
+        a, b = self.register(), self.register()
+        t = self.ok("POST", "/sip-trunks", TRUNK, a.token, status=201)
+        self.assertList(self.ok("GET", "/sip-trunks", token=b.token), 0)
+        self.assertError(self.api("GET", f"/sip-trunks/{t['id']}", token=b.token), 404)
+        self.assertError(self.api("PUT", f"/sip-trunks/{t['id']}", {"name": "mine"}, b.token), 404)
+        self.assertError(self.api("PATCH", f"/sip-trunks/{t['id']}", {"name": "mine"}, b.token),
+                         404)
+        self.assertError(self.api("DELETE", f"/sip-trunks/{t['id']}", token=b.token), 404)
+        self.assertEqual(self.ok("GET", f"/sip-trunks/{t['id']}", token=a.token), t)
+
+
+def seed_sql(g, sql):
+    """Runs SQL on a gobid's database behind its back: call records that only telephony
+    writes otherwise."""
+    if g.database.backend == "sqlite":
+        import sqlite3
+        conn = sqlite3.connect(g.database.url(g.data_dir)[len("sqlite:"):], timeout=10)
+        try:
+            conn.executescript(sql)
+        finally:
+            conn.close()
+    else:
+        from gobid_harness import _psql
+        _psql(g.database.url(g.data_dir), sql)
+
+
+class CallsTest(GobidCase):
+    """The calls API without placing calls: validation, and call records seeded in the
+    database as telephony writes them. (A gobid built without CALL_SUPERVISOR answers 503
+    "telephony is not running" to originate and to hanging up a live call.)"""
+
+    allowed_log_errors = (r"-> 503: telephony is not running",
+                          r"-> 503: too many recording downloads at once")
+
+    def setUp(self):
+        self.acct = self.register()
+        self.agent = self.create_agent(self.acct)
+        self.trunk = self.ok("POST", "/sip-trunks", TRUNK, self.acct.token, status=201)
+
+    def seed_call(self, call_id, created_at, status="ENDED", direction="OUTBOUND", agent=None,
+                  recording="", tenant=None, answered_at=None, ended_at=None, outcome=None):
+        sqlite = self.g.database.backend == "sqlite"
+        q = lambda v: "NULL" if v is None else (str(v) if isinstance(v, int) else
+                                                 "'" + v.replace("'", "''") + "'")
+        seed_sql(self.g, (
+            "INSERT INTO calls (id, tenant_id, direction, status, agent_id, campaign_id, lead_id,"
+            " trunk_id, number_id, caller, callee, sip_call_id, sip_status, outcome, end_reason,"
+            " codec, srtp, recording_path, created_at, answered_at, ended_at, updated_at) VALUES"
+            f" ({q(call_id)}, {q(tenant or self.acct.tenant)}, {q(direction)}, {q(status)},"
+            f" {q(agent)}, NULL, 17, {q(self.trunk['id'])}, NULL, '+14155550100', '+12125550123',"
+            f" {q(call_id + '@gobi')}, {200 if answered_at else 0}, {q(outcome)},"
+            f" {q('callee hung up' if outcome else '')}, 'PCMU/8000', {'0' if sqlite else 'false'},"
+            f" {q(recording)}, {created_at}, {q(answered_at)}, {q(ended_at)}, {created_at});"))
+
+    def test_list_is_empty_and_filters_are_checked(self):
+        self.assertEqual(self.assertList(self.ok("GET", "/calls", token=self.acct.token), 0), [])
+        for query in ("status=ENDED", "status=dialing", "direction=outbound",
+                      f"agentId={self.agent['id']}", "campaignId=cmp_none", "offset=5&limit=10"):
+            with self.subTest(query=query):
+                self.assertList(self.ok("GET", "/calls?" + query, token=self.acct.token), 0)
+        for query, field in (("status=done", "status"), ("direction=sideways", "direction"),
+                             ("limit=5000", "limit"), ("limit=-1", "limit"),
+                             ("offset=x", "offset")):
+            with self.subTest(query=query):
+                self.assertError(self.api("GET", "/calls?" + query, token=self.acct.token), 400,
+                                 "invalid_argument", field=field)
+
+    def test_unknown_calls_are_404(self):
+        for method, path in (("GET", "/calls/call_nope"), ("GET", "/calls/call_nope/recording"),
+                             ("POST", "/calls/call_nope/hangup")):
+            with self.subTest(path=path):
+                self.assertError(self.api(method, path, token=self.acct.token), 404, "not_found")
+        self.assertError(self.api("PUT", "/calls/call_nope", {}, self.acct.token), 405)
+        self.assertError(self.api("DELETE", "/calls/call_nope", token=self.acct.token), 405)
+        self.assertError(self.api("GET", "/calls/call_nope/hangup", token=self.acct.token), 405)
+        self.assertError(self.api("GET", "/calls/call_nope/other", token=self.acct.token), 404)
+
+    def test_originate_is_validated_before_telephony(self):
+        tok = self.acct.token
+        good = {"agentId": self.agent["id"], "to": "(212) 555-0123", "trunkId": self.trunk["id"]}
+        for change, field in (({"to": "12345"}, "to"), ({"to": "not a number"}, "to"),
+                              ({"to": None}, "to"), ({"agentId": None}, "agentId"),
+                              ({"trunkId": None}, "trunkId"), ({"from": "555"}, "from"),
+                              ({"leadId": -3}, "leadId"), ({"to": 2125550123}, "to")):
+            body = {k: v for k, v in {**good, **change}.items() if v is not None}
+            with self.subTest(body=body):
+                self.assertError(self.api("POST", "/calls", body, tok), 422, "validation_failed",
+                                 field=field)
+        other = self.register()
+        foreign_agent = self.create_agent(other)
+        foreign_trunk = self.ok("POST", "/sip-trunks", TRUNK, other.token, status=201)
+        for change, field in (({"agentId": "agt_nope"}, "agentId"),
+                              ({"agentId": foreign_agent["id"]}, "agentId"),
+                              ({"trunkId": "trk_nope"}, "trunkId"),
+                              ({"trunkId": foreign_trunk["id"]}, "trunkId"),
+                              ({"campaignId": "cmp_nope"}, "campaignId")):
+            with self.subTest(change=change):
+                self.assertError(self.api("POST", "/calls", {**good, **change}, tok), 404,
+                                 "not_found", field=field)
+        # No caller id anywhere: the call names none and the trunk has none.
+        bare = self.ok("POST", "/sip-trunks", {"name": "bare", "host": "127.0.0.1"}, tok,
+                       status=201)
+        self.assertError(self.api("POST", "/calls", {**good, "trunkId": bare["id"]}, tok), 422,
+                         field="from")
+        # Nothing invalid was stored. (A valid request places a real call: test/sip covers
+        # that with SIP peers that answer.)
+        self.assertList(self.ok("GET", "/calls", token=tok), 0)
+
+    def test_call_records(self):
+        tok = self.acct.token
+        now = int(time.time() * 1000)
+        rec_dir = os.path.join(self.g.data_dir, "recordings")
+        os.makedirs(rec_dir, exist_ok=True)
+        wav = b"RIFF" + os.urandom(3 * 1024 * 1024)
+        with open(os.path.join(rec_dir, "a.wav"), "wb") as f:
+            f.write(wav)
+        sfx = secrets.token_hex(4)
+        ids = {k: f"call_{k}_{sfx}" for k in ("recorded", "plain", "live", "gone", "foreign")}
+        self.seed_call(ids["recorded"], now - 4000, agent=self.agent["id"],
+                       recording=os.path.join(rec_dir, "a.wav"), answered_at=now - 3900,
+                       ended_at=now - 1400, outcome="answered")
+        self.seed_call(ids["plain"], now - 3000, direction="INBOUND", outcome="no-answer",
+                       ended_at=now - 2000)
+        self.seed_call(ids["live"], now - 2000, status="ANSWERED", agent=self.agent["id"],
+                       answered_at=now - 1900, recording=os.path.join(rec_dir, "a.wav"))
+        self.seed_call(ids["gone"], now - 1000, recording=os.path.join(rec_dir, "gone.wav"),
+                       outcome="busy", ended_at=now - 900)
+        other = self.register()
+        self.seed_call(ids["foreign"], now, tenant=other.tenant,
+                       recording=os.path.join(rec_dir, "a.wav"), ended_at=now, outcome="busy")
+
+        items = self.assertList(self.ok("GET", "/calls", token=tok), 4)
+        self.assertEqual([c["id"] for c in items],
+                         [ids["gone"], ids["live"], ids["plain"], ids["recorded"]])
+        for c in items:
+            self.assertEqual(self.ok("GET", f"/calls/{c['id']}", token=tok), c)
+        rec = items[3]
+        self.assertEqual(set(rec), {
+            "id", "tenantId", "direction", "status", "agentId", "campaignId", "leadId", "trunkId",
+            "numberId", "from", "to", "sipCallId", "sipStatus", "outcome", "endReason", "codec",
+            "srtp", "hasRecording", "createdAt", "answeredAt", "endedAt", "durationMs",
+            "updatedAt"})
+        self.assertEqual((rec["status"], rec["agentId"], rec["campaignId"], rec["leadId"],
+                          rec["trunkId"], rec["sipStatus"], rec["outcome"], rec["durationMs"],
+                          rec["hasRecording"], rec["srtp"]),
+                         ("ENDED", self.agent["id"], None, 17, self.trunk["id"], 200, "answered",
+                          2500, True, False))
+        self.assertNotIn(rec_dir, json.dumps(rec))
+        plain = items[2]
+        self.assertEqual((plain["direction"], plain["sipStatus"], plain["answeredAt"],
+                          plain["durationMs"], plain["hasRecording"]),
+                         ("INBOUND", None, None, None, False))
+
+        def page(query):
+            return [c["id"] for c in self.ok("GET", "/calls?" + query, token=tok)["items"]]
+        self.assertEqual(page("status=ended"), [ids["gone"], ids["plain"], ids["recorded"]])
+        self.assertEqual(page("status=ANSWERED"), [ids["live"]])
+        self.assertEqual(page("direction=INBOUND"), [ids["plain"]])
+        self.assertEqual(page(f"agentId={self.agent['id']}"), [ids["live"], ids["recorded"]])
+        self.assertEqual(page(f"agentId={self.agent['id']}&status=ENDED"), [ids["recorded"]])
+        p = self.ok("GET", "/calls?offset=1&limit=2", token=tok)
+        self.assertEqual(p["total"], 4)
+        self.assertEqual([c["id"] for c in p["items"]], [ids["live"], ids["plain"]])
+
+        r = self.api("GET", f"/calls/{ids['recorded']}/recording", token=tok)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.headers["Content-Type"], "audio/wav")
+        self.assertEqual(r.body, wav)
+        self.assertError(self.api("GET", f"/calls/{ids['live']}/recording", token=tok), 409,
+                         "conflict")
+        self.assertError(self.api("GET", f"/calls/{ids['plain']}/recording", token=tok), 404)
+        self.assertError(self.api("GET", f"/calls/{ids['gone']}/recording", token=tok), 404)
+        self.assertError(self.api("GET", f"/calls/{ids['foreign']}/recording", token=tok), 404)
+        self.assertError(self.api("GET", f"/calls/{ids['foreign']}", token=tok), 404)
+        # Several downloads at once all arrive whole (or are told to retry).
+        results = in_parallel(8, lambda _i: self.api(
+            "GET", f"/calls/{ids['recorded']}/recording", token=tok))
+        for res in results:
+            self.assertIn(res.status, (200, 503), repr(res))
+            if res.status == 200:
+                self.assertEqual(res.body, wav)
+            else:
+                self.assertEqual(res.headers["Retry-After"], "1")
+
+        # Hanging up: an ended call is a conflict; a live one needs telephony.
+        self.assertError(self.api("POST", f"/calls/{ids['recorded']}/hangup", token=tok), 409,
+                         "conflict", mentions=("has ended",))
+        self.assertError(self.api("POST", f"/calls/{ids['foreign']}/hangup", token=tok), 404)
+        r = self.api("POST", f"/calls/{ids['live']}/hangup", token=tok)
+        self.assertIn(r.status, (503, 404), repr(r))
+
+        # A restart ends the calls the previous run left live.
+        self.g.restart()
+        live = self.ok("GET", f"/calls/{ids['live']}", token=tok)
+        self.assertEqual((live["status"], live["outcome"], live["endReason"]),
+                         ("ENDED", "failed", "gobid restarted"))
+        self.assertIso(live["endedAt"])
+        self.assertIsNotNone(live["durationMs"])
+        self.assertEqual(self.ok("GET", f"/calls/{ids['recorded']}", token=tok)["outcome"],
+                         "answered")
+        self.assertEqual(page("status=ANSWERED"), [])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
