@@ -308,22 +308,27 @@ class Baresip:
     in, events out), aufile as the microphone (a WAV file; the call hangs up when it ends)
     and sndfile dumping what it sends (-enc.wav) and what it hears (-dec.wav)."""
 
-    #: baresip 1.0 has no resampler: its source WAV must be at 8 kHz to be heard in G.711
-    #: (and Opus takes it too); write_tone(..., rate=SOURCE_RATE).
+    #: baresip 1.0 has no resampler: the source WAV must have the codec's rate and channels
+    #: (source_format), or the call gets no audio (G.711: 8000/1, Opus: 48000/2).
     SOURCE_RATE = 8000
+    SOURCE_FORMATS = {"pcmu": (8000, 1), "pcma": (8000, 1), "opus": (48000, 2)}
+    CODEC_MODULES = {"pcmu": "g711.so", "pcma": "g711.so", "opus": "opus.so", "g722": "g722.so"}
+    #: audio_codecs wants name/rate/channels ("opus" alone means opus/8000/1: not found).
+    CODEC_SPECS = {"pcmu": "PCMU/8000/1", "pcma": "PCMA/8000/1", "opus": "opus/48000/2"}
 
     def __init__(self, workdir, name, source_wav, user="baresip", codecs=("PCMU", "PCMA"),
                  mediaenc=None, answermode="manual", timeout_s=120):
         self.name = name
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
-        self.sip_port = free_udp_tcp_port()
+        self.sip_port = self._free_sip_port()
         self.ctrl_port = free_port()
         rtp_first, rtp_last = free_udp_range(40)
         self.user = user
         self.timeout_s = timeout_s
         self.log_path = os.path.join(self.dir, "baresip.log")
-        params = [f"answermode={answermode}", "audio_codecs=" + ",".join(codecs)]
+        params = [f"answermode={answermode}",
+                  "audio_codecs=" + ",".join(self.CODEC_SPECS.get(c.lower(), c) for c in codecs)]
         if mediaenc:
             params.append(f"mediaenc={mediaenc}")
         values = {
@@ -335,6 +340,8 @@ class Baresip:
             "MODULE_PATH": BARESIP_MODULES,
             "LOOPBACK": LOOPBACK,
             "ACCOUNT": f"<sip:{user}@{LOOPBACK}:{self.sip_port}>;regint=0;" + ";".join(params),
+            "CODEC_MODULES": "\n".join(f"module\t\t\t{m}" for m in sorted(
+                {self.CODEC_MODULES[c.split("/")[0].lower()] for c in codecs})),
         }
         for template in ("config", "accounts"):
             with open(os.path.join(BARESIP_TEMPLATES, template + ".tmpl")) as f:
@@ -348,6 +355,25 @@ class Baresip:
         self.events = []
         self.responses = {}
         self.token = 0
+
+    @staticmethod
+    def source_format(codec):
+        """(rate, channels) of a source WAV for `codec`."""
+        return Baresip.SOURCE_FORMATS[codec.split("/")[0].lower()]
+
+    @staticmethod
+    def _free_sip_port():
+        """A port free for UDP and TCP whose successor is free for TCP: baresip also
+        listens for SIP over TLS, on the next port."""
+        for _attempt in range(50):
+            port = free_udp_tcp_port()
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((LOOPBACK, port + 1))
+                    return port
+                except OSError:
+                    continue
+        raise HarnessError("no SIP port for baresip")
 
     @property
     def uri(self):
@@ -486,15 +512,15 @@ class Baresip:
 
 # --- audio ------------------------------------------------------------------------------------
 
-def write_tone(path, freq_hz=1000.0, seconds=4.0, rate=16000, amplitude=0.3):
-    """A mono 16-bit WAV of a sine wave."""
+def write_tone(path, freq_hz=1000.0, seconds=4.0, rate=16000, amplitude=0.3, channels=1):
+    """A 16-bit WAV of a sine wave (the same on every channel)."""
     n = int(seconds * rate)
     samples = array.array("h", (int(amplitude * 32767 * math.sin(2 * math.pi * freq_hz * i / rate))
-                                for i in range(n)))
+                                for i in range(n) for _c in range(channels)))
     if sys.byteorder != "little":
         samples.byteswap()
     with wave.open(path, "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(samples.tobytes())

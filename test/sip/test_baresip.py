@@ -52,8 +52,9 @@ class BaresipCase(unittest.TestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def phone(self, name, tone_hz, seconds, **kw):
-        tone = write_tone(os.path.join(self.workdir, f"{name}.wav"), tone_hz, seconds,
-                          Baresip.SOURCE_RATE)
+        rate, channels = Baresip.source_format(kw.get("codecs", ("PCMU",))[0])
+        tone = write_tone(os.path.join(self.workdir, f"{name}.wav"), tone_hz, seconds, rate,
+                          channels=channels)
         b = Baresip(self.workdir, name, tone, **kw)
         self.phones.append(b)
         return b.start()
@@ -121,7 +122,7 @@ class Inbound(BaresipCase):
 class Outbound(BaresipCase):
     def test_gobid_calls_an_auto_answering_baresip(self):
         callee = self.phone("callee", CALLEE_TONE_HZ, 60, user=OUTBOUND_TO, answermode="auto",
-                            codecs=("PCMU", "PCMA", "opus"))
+                            codecs=("PCMU", "PCMA"))  # 8 kHz source: no Opus
         trunk = self.t.trunk(callee.sip_port)
         call_id = self.t.originate(trunk["id"], to=OUTBOUND_TO)["id"]
         try:

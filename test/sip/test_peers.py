@@ -247,11 +247,14 @@ class Media(PeerCase):
     def test_baresip_to_baresip(self):
         """The calls of test_baresip, with a baresip standing in for gobid: a 1 kHz tone one
         way, 600 Hz the other, in PCMU, Opus and SDES-SRTP."""
-        tone_a = write_tone(os.path.join(self.workdir, "1k.wav"), 1000, 4, Baresip.SOURCE_RATE)
-        tone_b = write_tone(os.path.join(self.workdir, "600.wav"), 600, 30, Baresip.SOURCE_RATE)
         for codec, menc in (("PCMU", None), ("opus", None), ("PCMU", "srtp-mand")):
             with self.subTest(codec=codec, mediaenc=menc):
                 tag = f"{codec}-{menc}"
+                rate, channels = Baresip.source_format(codec)
+                tone_a = write_tone(os.path.join(self.workdir, f"1k-{tag}.wav"), 1000, 4, rate,
+                                    channels=channels)
+                tone_b = write_tone(os.path.join(self.workdir, f"600-{tag}.wav"), 600, 30, rate,
+                                    channels=channels)
                 callee = self.callee(tone_b, name=f"callee-{tag}", codecs=(codec,),
                                      mediaenc=menc)
                 caller = Baresip(self.workdir, f"caller-{tag}", tone_a, codecs=(codec,),

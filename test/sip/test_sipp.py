@@ -284,7 +284,11 @@ class Outbound(SippCase):
                               duration_ms=1500)
         trunk = self.t.trunk(uas.local_port, username=TRUNK_USER, password=TRUNK_PASSWORD)
         call_id = self.t.originate(trunk["id"])["id"]
-        call = self.wait_status(call_id, ("ENDED",), timeout_s=20)
+        try:
+            call = self.wait_status(call_id, ("ENDED",), timeout_s=20)
+        except AssertionError as e:
+            uas.kill()
+            raise AssertionError(f"{e}\n--- the trunk (SIPp):\n{uas.report()}") from None
         uas.wait()
         self.assert_sipp_ok(uas)
         logs = uas.log_lines()
