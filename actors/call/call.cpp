@@ -52,32 +52,28 @@ void persist(self_ptr self, bool create = false) {
   auto& st = self->state;
   st.rec.updated_at = now_ms(self);
   db<bool>(
-    self, st.env.storage, t_calls,
-    [rec = st.rec, create](storage::store& s) -> result<bool> {
-      if (create) {
-        auto r = s.create_call(rec);
-        if (!r)
-          return std::move(r).err();
+      self, st.env.storage, t_calls,
+      [rec = st.rec, create](storage::store& s) -> result<bool> {
+        if (create) {
+          auto r = s.create_call(rec);
+          if (!r) return std::move(r).err();
+          return true;
+        }
+        auto r = s.update_call(rec);
+        if (!r) return std::move(r).err();
         return true;
-      }
-      auto r = s.update_call(rec);
-      if (!r)
-        return std::move(r).err();
-      return true;
-    },
-    [](bool) {},
-    [id = st.rec.id.value](const error& e) {
-      spdlog::error("call {}: writing its record failed: {}", id, e.message);
-    });
+      },
+      [](bool) {},
+      [id = st.rec.id.value](const error& e) {
+        spdlog::error("call {}: writing its record failed: {}", id, e.message);
+      });
 }
 
 void set_status(self_ptr self, call_status s) {
   auto& st = self->state;
-  if (st.rec.status == s || st.rec.status == call_status::ended)
-    return;
+  if (st.rec.status == s || st.rec.status == call_status::ended) return;
   st.rec.status = s;
-  if (s == call_status::answered)
-    st.rec.answered_at = now_ms(self);
+  if (s == call_status::answered) st.rec.answered_at = now_ms(self);
   persist(self);
 }
 
@@ -104,13 +100,10 @@ sip::name_addr our_contact(self_ptr self) {
 }
 
 bool is_ip_literal(const std::string& h) {
-  if (h.empty())
-    return false;
-  if (h.front() == '[')
-    return true;
+  if (h.empty()) return false;
+  if (h.front() == '[') return true;
   for (char c : h)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.'))
-      return false;
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.')) return false;
   return true;
 }
 
@@ -131,19 +124,24 @@ sip::peer dialog_peer(self_ptr self) {
 
 call_outcome to_outcome(sip::call_outcome o) {
   switch (o) {
-    case sip::call_outcome::answered: return call_outcome::answered;
-    case sip::call_outcome::busy: return call_outcome::busy;
-    case sip::call_outcome::no_answer: return call_outcome::no_answer;
-    case sip::call_outcome::rejected: return call_outcome::rejected;
-    case sip::call_outcome::failed: return call_outcome::failed;
-    case sip::call_outcome::cancelled: return call_outcome::cancelled;
+  case sip::call_outcome::answered:
+    return call_outcome::answered;
+  case sip::call_outcome::busy:
+    return call_outcome::busy;
+  case sip::call_outcome::no_answer:
+    return call_outcome::no_answer;
+  case sip::call_outcome::rejected:
+    return call_outcome::rejected;
+  case sip::call_outcome::failed:
+    return call_outcome::failed;
+  case sip::call_outcome::cancelled:
+    return call_outcome::cancelled;
   }
   return call_outcome::failed;
 }
 
 std::string describe_codec(const sdp::negotiated_media& m) {
-  if (m.codec == "opus")
-    return "opus/48000/2";
+  if (m.codec == "opus") return "opus/48000/2";
   return m.codec + "/" + std::to_string(m.clock_rate);
 }
 
@@ -171,8 +169,7 @@ sdp::local_endpoint local_endpoint(self_ptr self) {
 
 result<sdp::srtp_key> fresh_key() {
   auto k = rtp::generate_srtp_key(rtp::srtp_suite::aes_cm_128_hmac_sha1_80);
-  if (!k)
-    return std::move(k).err();
+  if (!k) return std::move(k).err();
   sdp::srtp_key out{};
   std::memcpy(out.data(), k->master.data(), out.size());
   return out;
@@ -190,17 +187,15 @@ void quit_now(self_ptr self) {
 /// writes the record once more and quits. Answers waiting hang-up requests.
 void finish(self_ptr self, call_outcome outcome, int sip_status, std::string reason) {
   auto& st = self->state;
-  if (st.ended)
-    return;
+  if (st.ended) return;
   st.ended = true;
   st.rec.status = call_status::ended;
   st.rec.outcome = outcome;
-  if (sip_status != 0)
-    st.rec.sip_status = sip_status;
+  if (sip_status != 0) st.rec.sip_status = sip_status;
   st.rec.end_reason = std::move(reason);
   st.rec.ended_at = now_ms(self);
-  spdlog::info("call {} ended: {} ({} {})", st.rec.id.value, to_string(outcome),
-               st.rec.sip_status, st.rec.end_reason);
+  spdlog::info("call {} ended: {} ({} {})", st.rec.id.value, to_string(outcome), st.rec.sip_status,
+               st.rec.end_reason);
   for (auto& rp : st.hangup_waiters)
     rp.deliver(st.rec);
   st.hangup_waiters.clear();
@@ -220,14 +215,12 @@ void finish(self_ptr self, call_outcome outcome, int sip_status, std::string rea
 
 void send_request(self_ptr self, sip::message req, const sip::peer& to) {
   auto& st = self->state;
-  self->send(st.sip, atom::request::value, std::move(req), to,
-             caf::actor_cast<call_actor>(self));
+  self->send(st.sip, atom::request::value, std::move(req), to, caf::actor_cast<call_actor>(self));
 }
 
 void send_bye(self_ptr self) {
   auto& st = self->state;
-  if (!st.dialog || st.dialog->current() == sip::dialog::state::terminated)
-    return;
+  if (!st.dialog || st.dialog->current() == sip::dialog::state::terminated) return;
   auto bye = st.dialog->make_request("BYE", our_via(self));
   bye.add_header("User-Agent", "gobi");
   st.dialog->terminate();
@@ -238,8 +231,7 @@ void send_bye(self_ptr self) {
 void hang_up(self_ptr self, std::string reason,
              sip::cancel_reason why = sip::cancel_reason::hangup) {
   auto& st = self->state;
-  if (st.ended)
-    return;
+  if (st.ended) return;
   bool inbound = st.rec.direction == call_direction::inbound;
   if (st.answered) {
     send_bye(self);
@@ -252,25 +244,30 @@ void hang_up(self_ptr self, std::string reason,
     return finish(self, call_outcome::rejected, 480, std::move(reason));
   }
   // Outbound and not answered: CANCEL (9.1); the 487 (or a racing 2xx) ends the call.
-  if (st.cancel != sip::cancel_reason::none)
-    return;
+  if (st.cancel != sip::cancel_reason::none) return;
   st.cancel = why;
   auto cancel = sip::make_cancel(st.invite);
   send_request(self, std::move(cancel), st.peer);
   self->send(st.sip, atom::cancelsent::value, st.invite_key);
-  st.rec.end_reason = std::move(reason);
+  // The call is over for everyone now; the CALL stays until the INVITE transaction ends (a
+  // 487, or a 2xx racing the CANCEL, which gets ACK and BYE), at most a transaction timeout.
+  st.invite_pending = true;
+  auto v = sip::verdict_for_no_response(
+      st.provisional_seen ? sip::invite_progress::provisional_received : sip::invite_progress::sent,
+      false, why);
+  finish(self,
+         why == sip::cancel_reason::ring_timeout ? call_outcome::no_answer : to_outcome(v.outcome),
+         487, std::move(reason));
 }
 
 // --- media -----------------------------------------------------------------------------------
 
 result<std::shared_ptr<rtp::call_media>> open_media(self_ptr self) {
   auto weak = caf::actor_cast<caf::weak_actor_ptr>(self->ctrl());
-  return rtp::call_media::open(*self->state.env.media,
-                               [weak](const rtp::call_media_event& e) {
-                                 if (auto strong = weak.lock())
-                                   caf::anon_send(caf::actor_cast<call_actor>(strong),
-                                                  atom::media::value, e);
-                               });
+  return rtp::call_media::open(*self->state.env.media, [weak](const rtp::call_media_event& e) {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<call_actor>(strong), atom::media::value, e);
+  });
 }
 
 status start_media(self_ptr self, const sdp::negotiated_media& m) {
@@ -293,48 +290,43 @@ status start_media(self_ptr self, const sdp::negotiated_media& m) {
   cfg.media_timeout = st.env.media_timeout;
   cfg.cname = st.rec.id.value + "@gobi";
   auto ok = st.media->start(cfg);
-  if (!ok)
-    return ok;
+  if (!ok) return ok;
   st.media_started = true;
-  if (st.greeting)
-    st.media->play(st.greeting);
+  if (st.greeting) st.media->play(st.greeting);
   return unit;
 }
 
 void ask_greeting(self_ptr self) {
   auto& st = self->state;
-  if (st.greeting_asked)
-    return;
+  if (st.greeting_asked) return;
   st.greeting_asked = true;
   auto text = st.agent_info.greeting_message;
-  if (text.empty() || !st.env.tts)
-    return;
+  if (text.empty() || !st.env.tts) return;
   self->request(st.env.tts, std::chrono::seconds(10), atom::speak::value, text,
                 st.agent_info.voice_id)
-    .then(
-      [self](pcm_ptr& pcm) {
-        auto& s = self->state;
-        s.greeting = std::move(pcm);
-        if (s.media_started && !s.ended)
-          s.media->play(s.greeting);
-        else if (s.rec.direction == call_direction::inbound && !s.answered && !s.ended)
-          arm(self, call_timer::answer, std::chrono::milliseconds(0));
-      },
-      [self](caf::error& e) {
-        spdlog::warn("call {}: no greeting: {}", self->state.rec.id.value,
-                     self->system().render(e));
-        auto& s = self->state;
-        if (s.rec.direction == call_direction::inbound && !s.answered && !s.ended)
-          arm(self, call_timer::answer, std::chrono::milliseconds(0));
-      });
+      .then(
+          [self](pcm_ptr& pcm) {
+            auto& s = self->state;
+            s.greeting = std::move(pcm);
+            if (s.media_started && !s.ended)
+              s.media->play(s.greeting);
+            else if (s.rec.direction == call_direction::inbound && !s.answered && !s.ended)
+              arm(self, call_timer::answer, std::chrono::milliseconds(0));
+          },
+          [self](caf::error& e) {
+            spdlog::warn("call {}: no greeting: {}", self->state.rec.id.value,
+                         self->system().render(e));
+            auto& s = self->state;
+            if (s.rec.direction == call_direction::inbound && !s.answered && !s.ended)
+              arm(self, call_timer::answer, std::chrono::milliseconds(0));
+          });
 }
 
 // --- inbound ---------------------------------------------------------------------------------
 
 void answer_inbound(self_ptr self) {
   auto& st = self->state;
-  if (st.answered || st.ended)
-    return;
+  if (st.answered || st.ended) return;
   auto resp = sip::make_response(st.invite, 200, st.local_tag);
   resp.add_header("Contact", our_contact(self).to_string());
   resp.add_header("Allow", allow_methods);
@@ -342,8 +334,7 @@ void answer_inbound(self_ptr self) {
   resp.add_header("Content-Type", "application/sdp");
   resp.body = sdp::to_string(st.answer);
   auto d = sip::dialog::as_uas(st.invite, st.local_tag, our_contact(self));
-  if (d)
-    st.dialog = std::move(*d);
+  if (d) st.dialog = std::move(*d);
   self->send(st.sip, atom::respond::value, st.invite_key, std::move(resp));
   st.answered = true;
   st.rec.sip_status = 200;
@@ -363,23 +354,19 @@ result<sdp::negotiated_media> negotiate_offer(self_ptr self, const sip::message&
   if (req.body.empty() || !ctype || ctype->find("application/sdp") == std::string::npos)
     return error{errc::invalid_argument, "no SDP offer (offerless INVITEs are not supported)"};
   auto offer = sdp::parse(req.body);
-  if (!offer)
-    return error{errc::invalid_argument, "bad SDP: " + offer.err().message};
+  if (!offer) return error{errc::invalid_argument, "bad SDP: " + offer.err().message};
   if (!st.media) {
     auto m = open_media(self);
-    if (!m)
-      return std::move(m).err();
+    if (!m) return std::move(m).err();
     st.media = std::move(*m);
   }
   if (st.keys.empty()) {
     auto k = fresh_key();
-    if (!k)
-      return std::move(k).err();
+    if (!k) return std::move(k).err();
     st.keys.push_back(*k);
   }
   auto a = sdp::answer_offer(*offer, caps(), local_endpoint(self), st.env.srtp, st.keys.front());
-  if (!a)
-    return error{errc::invalid_argument, a.err().message};
+  if (!a) return error{errc::invalid_argument, a.err().message};
   st.answer = std::move(a->sdp);
   return std::move(a->media);
 }
@@ -481,8 +468,7 @@ void send_invite(self_ptr self, sip::message invite) {
 
 void send_ack(self_ptr self) {
   auto& st = self->state;
-  if (!st.dialog)
-    return;
+  if (!st.dialog) return;
   auto cseq = st.invite.cseq();
   auto ack = st.dialog->make_ack(cseq ? cseq->number : 1, our_via(self));
   self->send(st.sip, atom::send::value, std::move(ack), dialog_peer(self));
@@ -496,8 +482,7 @@ void on_2xx(self_ptr self, const sip::message& resp) {
   }
   auto d = sip::dialog::as_uac(st.invite, resp);
   if (!d) {
-    spdlog::warn("call {}: 2xx without a usable dialog: {}", st.rec.id.value,
-                 d.err().message);
+    spdlog::warn("call {}: 2xx without a usable dialog: {}", st.rec.id.value, d.err().message);
     return finish(self, call_outcome::failed, resp.status, "bad 2xx: " + d.err().message);
   }
   st.dialog = std::move(*d);
@@ -506,8 +491,7 @@ void on_2xx(self_ptr self, const sip::message& resp) {
   if (st.ended || st.cancel != sip::cancel_reason::none) {
     // Our CANCEL lost the race with the answer: end it properly.
     send_bye(self);
-    if (!st.ended)
-      finish(self, call_outcome::answered, resp.status, "hung up as it was answered");
+    if (!st.ended) finish(self, call_outcome::answered, resp.status, "hung up as it was answered");
     return;
   }
   st.rec.sip_status = resp.status;
@@ -534,13 +518,11 @@ void on_2xx(self_ptr self, const sip::message& resp) {
 bool retry_with_credentials(self_ptr self, const sip::message& resp) {
   auto& st = self->state;
   const auto& trunk = *st.trunk;
-  if (trunk.username.empty() || st.auth_attempts >= 2)
-    return false;
+  if (trunk.username.empty() || st.auth_attempts >= 2) return false;
   bool proxy = resp.status == 407;
   auto challenge =
-    sip::select_challenge(resp.header_values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate"));
-  if (!challenge)
-    return false;
+      sip::select_challenge(resp.header_values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate"));
+  if (!challenge) return false;
   ++st.auth_attempts;
   auto cseq = st.invite.cseq();
   auto from = st.invite.from();
@@ -557,25 +539,29 @@ bool retry_with_credentials(self_ptr self, const sip::message& resp) {
 
 void on_invite_response(self_ptr self, const sip::message& resp) {
   auto& st = self->state;
+  if (st.ended && resp.status >= 200) {
+    // The answer to an INVITE we cancelled: a 2xx gets ACK and BYE; then the CALL can go.
+    if (resp.status < 300) on_2xx(self, resp);
+    st.invite_pending = false;
+    if (st.media_closed || !st.media) quit_now(self);
+    return;
+  }
   if (resp.status < 200) {
     if (resp.status > 100) {
       st.provisional_seen = true;
-      if (!st.ended)
-        set_status(self, call_status::ringing);
+      if (!st.ended) set_status(self, call_status::ringing);
     }
     return;
   }
-  if (resp.status < 300)
-    return on_2xx(self, resp);
-  if ((resp.status == 401 || resp.status == 407) && !st.ended
-      && st.cancel == sip::cancel_reason::none && retry_with_credentials(self, resp))
+  if (resp.status < 300) return on_2xx(self, resp);
+  if ((resp.status == 401 || resp.status == 407) && !st.ended &&
+      st.cancel == sip::cancel_reason::none && retry_with_credentials(self, resp))
     return;
   auto v = sip::verdict_for_response(resp.status, st.cancel);
   auto reason = resp.reason.empty() ? std::string{sip::reason_phrase(resp.status)} : resp.reason;
   if (st.cancel != sip::cancel_reason::none && !st.rec.end_reason.empty())
     reason = st.rec.end_reason;
-  finish(self, to_outcome(v.outcome), resp.status,
-         std::to_string(resp.status) + " " + reason);
+  finish(self, to_outcome(v.outcome), resp.status, std::to_string(resp.status) + " " + reason);
 }
 
 } // namespace
@@ -586,74 +572,81 @@ namespace {
 
 call_actor::behavior_type common_behavior(self_ptr self) {
   return {
-    [self](atom::sip_req, std::string& key, sip_packet& p) {
-      auto& st = self->state;
-      if (p.msg.method == "INVITE" && st.rec.direction == call_direction::inbound
-          && key == st.invite_key)
-        return; // a retransmission the layer let through: nothing new
-      on_request(self, key, p);
-    },
-    [self](atom::sip_ack, sip_packet&) { self->state.acked = true; },
-    [self](atom::sip_resp, std::string& key, sip::message& resp) {
-      auto& st = self->state;
-      if (st.rec.direction == call_direction::outbound && (key == st.invite_key || key.empty())
-          && resp.transaction_method() == "INVITE")
-        return on_invite_response(self, resp);
-      // Responses to BYE, CANCEL, re-INVITE: nothing to do (a 2xx to a CANCEL is expected).
-    },
-    [self](atom::sip_fail, std::string& key, std::string& method, sip::termination why) {
-      auto& st = self->state;
-      bool transport = why == sip::termination::transport_error;
-      if (st.rec.direction == call_direction::outbound && method == "INVITE"
-          && (key == st.invite_key || key.empty())) {
-        auto progress = st.provisional_seen ? sip::invite_progress::provisional_received
-                                            : sip::invite_progress::sent;
-        auto v = sip::verdict_for_no_response(progress, transport, st.cancel);
-        return finish(self, to_outcome(v.outcome), 0, v.reason);
-      }
-      if (st.rec.direction == call_direction::inbound && method == "INVITE"
-          && key == st.invite_key && st.answered && !st.acked) {
-        send_bye(self);
-        return finish(self, call_outcome::failed, 200, "no ACK for our 200");
-      }
-      if (method == "BYE" && !st.ended)
-        finish(self, call_outcome::answered, st.rec.sip_status, "BYE unanswered");
-    },
-    [self](atom::cancel) {
-      auto& st = self->state;
-      if (!st.answered)
-        finish(self, call_outcome::cancelled, 487, "caller cancelled");
-    },
-    [self](atom::media, rtp::call_media_event& e) {
-      auto& st = self->state;
-      if (std::holds_alternative<rtp::media_timed_out>(e)) {
-        if (st.ended)
+      [self](atom::sip_req, std::string& key, sip_packet& p) {
+        auto& st = self->state;
+        if (p.msg.method == "INVITE" && st.rec.direction == call_direction::inbound &&
+            key == st.invite_key)
+          return; // a retransmission the layer let through: nothing new
+        on_request(self, key, p);
+      },
+      [self](atom::sip_ack, sip_packet&) { self->state.acked = true; },
+      [self](atom::sip_resp, std::string& key, sip::message& resp) {
+        auto& st = self->state;
+        if (st.rec.direction == call_direction::outbound && (key == st.invite_key || key.empty()) &&
+            resp.transaction_method() == "INVITE")
+          return on_invite_response(self, resp);
+        // Responses to BYE, CANCEL, re-INVITE: nothing to do (a 2xx to a CANCEL is expected).
+      },
+      [self](atom::sip_fail, std::string& key, std::string& method, sip::termination why) {
+        auto& st = self->state;
+        bool transport = why == sip::termination::transport_error;
+        if (st.rec.direction == call_direction::outbound && method == "INVITE" &&
+            (key == st.invite_key || key.empty()) && st.ended) {
+          st.invite_pending = false;
+          if (st.media_closed || !st.media) quit_now(self);
           return;
-        spdlog::info("call {}: media timeout", st.rec.id.value);
-        send_bye(self);
-        return finish(self, call_outcome::answered, st.rec.sip_status, "media timeout");
-      }
-      if (auto* d = std::get_if<media::dtmf_received>(&e))
-        spdlog::debug("call {}: DTMF {}", st.rec.id.value, d->digit);
-    },
-    [self](atom::closed, rtp::call_media_summary& s) {
-      auto& st = self->state;
-      if ((s.recording_frames == 0 || !s.recording_ok) && !st.rec.recording_path.empty()) {
-        std::error_code ec;
-        std::filesystem::remove(st.rec.recording_path, ec); // an empty or broken WAV
-        st.rec.recording_path.clear();
-      }
-      spdlog::debug("call {}: media closed: {} packets in, {} out, {} lost", st.rec.id.value,
-                    s.packets_received, s.packets_sent, s.packets_lost);
-      persist(self);
-      quit_now(self);
-    },
-    [self](atom::timeout, call_timer_msg& t) {
-      auto& st = self->state;
-      switch (t.which) {
+        }
+        if (st.rec.direction == call_direction::outbound && method == "INVITE" &&
+            (key == st.invite_key || key.empty())) {
+          auto progress = st.provisional_seen ? sip::invite_progress::provisional_received
+                                              : sip::invite_progress::sent;
+          auto v = sip::verdict_for_no_response(progress, transport, st.cancel);
+          return finish(self, to_outcome(v.outcome), 0, v.reason);
+        }
+        if (st.rec.direction == call_direction::inbound && method == "INVITE" &&
+            key == st.invite_key && st.answered && !st.acked) {
+          send_bye(self);
+          return finish(self, call_outcome::failed, 200, "no ACK for our 200");
+        }
+        if (method == "BYE" && !st.ended)
+          finish(self, call_outcome::answered, st.rec.sip_status, "BYE unanswered");
+      },
+      [self](atom::cancel) {
+        auto& st = self->state;
+        if (!st.answered) finish(self, call_outcome::cancelled, 487, "caller cancelled");
+      },
+      [self](atom::media, rtp::call_media_event& e) {
+        auto& st = self->state;
+        if (std::holds_alternative<rtp::media_timed_out>(e)) {
+          if (st.ended) return;
+          spdlog::info("call {}: media timeout", st.rec.id.value);
+          send_bye(self);
+          return finish(self, call_outcome::answered, st.rec.sip_status, "media timeout");
+        }
+        if (auto* d = std::get_if<media::dtmf_received>(&e))
+          spdlog::debug("call {}: DTMF {}", st.rec.id.value, d->digit);
+      },
+      [self](atom::closed, rtp::call_media_summary& s) {
+        auto& st = self->state;
+        if ((s.recording_frames == 0 || !s.recording_ok) && !st.rec.recording_path.empty()) {
+          std::error_code ec;
+          std::filesystem::remove(st.rec.recording_path, ec); // an empty or broken WAV
+          st.rec.recording_path.clear();
+        }
+        spdlog::debug("call {}: media closed: {} packets in, {} out, {} lost", st.rec.id.value,
+                      s.packets_received, s.packets_sent, s.packets_lost);
+        persist(self);
+        st.media_closed = true;
+        if (!st.invite_pending)
+          quit_now(self);
+        else
+          arm(self, call_timer::media_close, std::chrono::seconds(34)); // 64*T1 and a margin
+      },
+      [self](atom::timeout, call_timer_msg& t) {
+        auto& st = self->state;
+        switch (t.which) {
         case call_timer::answer:
-          if (st.rec.direction == call_direction::inbound)
-            answer_inbound(self);
+          if (st.rec.direction == call_direction::inbound) answer_inbound(self);
           break;
         case call_timer::ring:
           if (!st.answered && !st.ended && st.rec.direction == call_direction::outbound)
@@ -666,26 +659,27 @@ call_actor::behavior_type common_behavior(self_ptr self) {
           }
           break;
         case call_timer::media_close:
+          if (t.generation != st.timer_generation) break; // superseded
           if (st.ended) {
-            spdlog::warn("call {}: media did not close in time", st.rec.id.value);
+            if (!st.media_closed)
+              spdlog::warn("call {}: media did not close in time", st.rec.id.value);
             persist(self);
             quit_now(self);
           }
           break;
         case call_timer::no_ack:
           break;
-      }
-    },
-    [self](atom::hangup) -> caf::result<call_record> {
-      auto& st = self->state;
-      if (st.ended)
-        return st.rec;
-      auto rp = self->make_response_promise<call_record>();
-      st.hangup_waiters.push_back(rp);
-      hang_up(self, "hung up by API");
-      return rp;
-    },
-    [self](atom::get) -> call_record { return self->state.rec; },
+        }
+      },
+      [self](atom::hangup) -> caf::result<call_record> {
+        auto& st = self->state;
+        if (st.ended) return st.rec;
+        auto rp = self->make_response_promise<call_record>();
+        st.hangup_waiters.push_back(rp);
+        hang_up(self, "hung up by API");
+        return rp;
+      },
+      [self](atom::get) -> call_record { return self->state.rec; },
   };
 }
 
@@ -698,8 +692,10 @@ void init(self_ptr self, telephony_env env, sip_endpoint_actor sip, agent a, cal
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // gobid shutting down: hang up properly, then go.
     hang_up(self, "gobid shutting down");
-    if (!self->state.ended)
-      finish(self, call_outcome::failed, 0, "gobid shutting down");
+    if (!self->state.ended) finish(self, call_outcome::failed, 0, "gobid shutting down");
+    // Do not wait for the media to close: dropping the handle closes the port and finishes
+    // the WAV on its thread.
+    self->send(self->state.sip, atom::unbind::value, self->state.rec.sip_call_id);
     self->quit(msg.reason);
   });
 }

@@ -15,17 +15,15 @@ using self_ptr = sip_endpoint_actor::stateful_pointer<sip_endpoint_state>;
 constexpr const char* allow_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
 
 sip::millis now_ms(self_ptr self) {
-  return std::chrono::duration_cast<sip::millis>(std::chrono::steady_clock::now()
-                                                 - self->state.epoch);
+  return std::chrono::duration_cast<sip::millis>(std::chrono::steady_clock::now() -
+                                                 self->state.epoch);
 }
 
 void arm_tick(self_ptr self) {
   auto& st = self->state;
-  if (st.tick_armed)
-    return;
+  if (st.tick_armed) return;
   auto next = st.layer.next_timer();
-  if (!next)
-    return;
+  if (!next) return;
   auto wait = std::max(sip::millis{5}, *next - now_ms(self));
   st.tick_armed = true;
   self->delayed_send(self, wait, atom::tick::value);
@@ -69,8 +67,7 @@ void on_request(self_ptr self, sip_layer::request_event& ev) {
     return;
   }
   if (msg.method == "OPTIONS" && !in_dialog) {
-    answer(self, ev.key, msg, 200,
-           {{"Allow", allow_methods}, {"Accept", "application/sdp"}});
+    answer(self, ev.key, msg, 200, {{"Allow", allow_methods}, {"Accept", "application/sdp"}});
     return;
   }
   if (in_dialog) {
@@ -90,8 +87,12 @@ void carry_out(self_ptr self) {
   auto sends = std::move(st.out.sends);
   auto events = std::move(st.out.events);
   st.out.clear();
-  for (auto& s : sends)
+  for (auto& s : sends) {
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("sip out to {}:{}: {}", s.to.address, s.to.port,
+                    std::string_view{s.bytes}.substr(0, s.bytes.find('\r')));
     st.transport->send(s.to, std::move(s.bytes));
+  }
   for (auto& e : events) {
     if (auto* r = std::get_if<sip_layer::request_event>(&e)) {
       on_request(self, *r);
@@ -119,8 +120,7 @@ void carry_out(self_ptr self) {
         self->send(*call, atom::sip_fail::value, sf->key, std::string{"INVITE"}, sf->reason);
     }
   }
-  if (!st.out.sends.empty() || !st.out.events.empty())
-    carry_out(self);
+  if (!st.out.sends.empty() || !st.out.events.empty()) carry_out(self);
   arm_tick(self);
 }
 
@@ -150,63 +150,66 @@ sip_endpoint_actor::behavior_type sip_endpoint(self_ptr self,
     // A CALL ended (or crashed) without unbinding: forget its dialogs.
     std::vector<std::string> gone;
     for (auto& [cid, call] : self->state.calls)
-      if (call.address() == msg.source)
-        gone.push_back(cid);
+      if (call.address() == msg.source) gone.push_back(cid);
     for (auto& cid : gone)
       unbind(self, cid);
   });
   return {
-    [self](atom::sip_in, sip_packet& p) {
-      self->state.layer.on_message(std::move(p.msg), p.from, now_ms(self), self->state.out);
-      carry_out(self);
-    },
-    [self](atom::senderr, sip::peer& to, std::string& what) {
-      spdlog::warn("sip: cannot send to {}:{} over {}: {}", to.address, to.port,
-                   sip::to_string(to.proto), what);
-      self->state.layer.on_transport_error(to, now_ms(self), self->state.out);
-      carry_out(self);
-    },
-    [self](atom::tick) {
-      self->state.tick_armed = false;
-      self->state.layer.on_timers(now_ms(self), self->state.out);
-      carry_out(self);
-    },
-    [self](atom::respond, std::string& key, sip::message& resp) {
-      respond_stateful(self, key, std::move(resp));
-      carry_out(self);
-    },
-    [self](atom::request, sip::message& req, sip::peer& to, call_actor& owner) {
-      auto& st = self->state;
-      auto cid = sip_layer::call_id_of(req);
-      auto method = req.method;
-      auto key = st.layer.request(std::move(req), to, now_ms(self), st.out);
-      if (!key) {
-        spdlog::warn("sip: {} not sent: {}", method, key.err().message);
-        self->send(owner, atom::sip_fail::value, std::string{}, method,
-                   sip::termination::transport_error);
-        return;
-      }
-      st.client_owner[*key] = owner;
-      st.keys_of_call[cid].push_back(*key);
-      carry_out(self);
-    },
-    [self](atom::cancelsent, std::string& key) {
-      self->state.layer.cancel_sent(key, now_ms(self), self->state.out);
-      carry_out(self);
-    },
-    [self](atom::send, sip::message& msg, sip::peer& to) {
-      self->state.layer.send_stateless(msg, to, self->state.out);
-      carry_out(self);
-    },
-    [self](atom::bind, std::string& call_id, call_actor& call) {
-      auto& st = self->state;
-      self->monitor(call);
-      st.calls[call_id] = call;
-      if (st.cancelled_unbound.erase(call_id))
-        self->send(call, atom::cancel::value);
-    },
-    [self](atom::unbind, std::string& call_id) { unbind(self, call_id); },
-    [self](atom::drain) { self->state.draining = true; },
+      [self](atom::sip_in, sip_packet& p) {
+        if (spdlog::should_log(spdlog::level::debug))
+          spdlog::debug("sip in from {}:{}: {} {} {}", p.from.address, p.from.port,
+                        p.msg.is_request() ? p.msg.method : std::to_string(p.msg.status),
+                        p.msg.is_request() ? p.msg.request_uri.to_string() : p.msg.reason,
+                        sip_layer::call_id_of(p.msg));
+        self->state.layer.on_message(std::move(p.msg), p.from, now_ms(self), self->state.out);
+        carry_out(self);
+      },
+      [self](atom::senderr, sip::peer& to, std::string& what) {
+        spdlog::warn("sip: cannot send to {}:{} over {}: {}", to.address, to.port,
+                     sip::to_string(to.proto), what);
+        self->state.layer.on_transport_error(to, now_ms(self), self->state.out);
+        carry_out(self);
+      },
+      [self](atom::tick) {
+        self->state.tick_armed = false;
+        self->state.layer.on_timers(now_ms(self), self->state.out);
+        carry_out(self);
+      },
+      [self](atom::respond, std::string& key, sip::message& resp) {
+        respond_stateful(self, key, std::move(resp));
+        carry_out(self);
+      },
+      [self](atom::request, sip::message& req, sip::peer& to, call_actor& owner) {
+        auto& st = self->state;
+        auto cid = sip_layer::call_id_of(req);
+        auto method = req.method;
+        auto key = st.layer.request(std::move(req), to, now_ms(self), st.out);
+        if (!key) {
+          spdlog::warn("sip: {} not sent: {}", method, key.err().message);
+          self->send(owner, atom::sip_fail::value, std::string{}, method,
+                     sip::termination::transport_error);
+          return;
+        }
+        st.client_owner[*key] = owner;
+        st.keys_of_call[cid].push_back(*key);
+        carry_out(self);
+      },
+      [self](atom::cancelsent, std::string& key) {
+        self->state.layer.cancel_sent(key, now_ms(self), self->state.out);
+        carry_out(self);
+      },
+      [self](atom::send, sip::message& msg, sip::peer& to) {
+        self->state.layer.send_stateless(msg, to, self->state.out);
+        carry_out(self);
+      },
+      [self](atom::bind, std::string& call_id, call_actor& call) {
+        auto& st = self->state;
+        self->monitor(call);
+        st.calls[call_id] = call;
+        if (st.cancelled_unbound.erase(call_id)) self->send(call, atom::cancel::value);
+      },
+      [self](atom::unbind, std::string& call_id) { unbind(self, call_id); },
+      [self](atom::drain) { self->state.draining = true; },
   };
 }
 

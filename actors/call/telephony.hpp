@@ -43,7 +43,7 @@ namespace gobi::actors {
 struct telephony_env {
   storage_actor storage;
   tts_actor tts;
-  rtp::engine* media = nullptr; ///< owned by gobid's main; outlives every actor
+  rtp::engine* media = nullptr;              ///< owned by gobid's main; outlives every actor
   std::shared_ptr<sip::transport> transport; ///< for our host and port (Via, Contact)
   std::string sip_host = "127.0.0.1";
   std::uint16_t sip_port = 5060;
@@ -66,8 +66,8 @@ struct sip_endpoint_state {
   std::shared_ptr<sip::transport> transport;
   call_supervisor_actor supervisor;
   sip_layer::transaction_layer layer;
-  sip_layer::output out; ///< reused between calls into the layer
-  std::unordered_map<std::string, call_actor> calls;       ///< Call-ID -> CALL
+  sip_layer::output out;                                    ///< reused between calls into the layer
+  std::unordered_map<std::string, call_actor> calls;        ///< Call-ID -> CALL
   std::unordered_map<std::string, call_actor> client_owner; ///< client txn key -> CALL
   std::unordered_map<std::string, std::vector<std::string>> keys_of_call; ///< Call-ID -> keys
   std::unordered_set<std::string> cancelled_unbound; ///< CANCELs before their CALL bound
@@ -93,10 +93,10 @@ struct call_supervisor_state {
   static inline const char* name = "call_supervisor";
   telephony_env env;
   sip_endpoint_actor sip;
-  std::unordered_map<std::string, live_call> live;           ///< call id -> call
-  std::unordered_map<caf::actor_addr, std::string> by_addr;  ///< for down messages
-  std::unordered_map<std::string, std::int64_t> per_agent;   ///< agent id -> live calls
-  std::unordered_map<std::string, std::int64_t> per_trunk;   ///< trunk id -> live calls
+  std::unordered_map<std::string, live_call> live;                  ///< call id -> call
+  std::unordered_map<caf::actor_addr, std::string> by_addr;         ///< for down messages
+  std::unordered_map<std::string, std::int64_t> per_agent;          ///< agent id -> live calls
+  std::unordered_map<std::string, std::int64_t> per_trunk;          ///< trunk id -> live calls
   std::unordered_map<std::string, std::deque<millis>> trunk_starts; ///< last second's starts
   std::int64_t admitting = 0; ///< INVITEs being routed (counted against max_calls)
   bool draining = false;
@@ -143,6 +143,8 @@ struct call_state {
   bool answered = false;
   bool acked = false;
   bool ended = false;
+  bool invite_pending = false; ///< outbound: CANCEL sent, the INVITE's final answer not yet in
+  bool media_closed = false;
   int auth_attempts = 0;
 
   // SDP and media

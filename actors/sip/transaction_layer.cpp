@@ -49,11 +49,9 @@ std::size_t transaction_layer::client_transactions() const noexcept {
 }
 
 sip::peer transaction_layer::response_target(const sip::message& request, const sip::peer& from) {
-  if (from.proto == sip::protocol::tcp)
-    return from;
+  if (from.proto == sip::protocol::tcp) return from;
   auto top = request.top_via();
-  if (!top)
-    return from;
+  if (!top) return from;
   auto d = sip::response_destination(*top);
   return sip::peer{sip::protocol::udp, d.host, d.port, 0};
 }
@@ -64,8 +62,7 @@ void transaction_layer::arm(bool server, const std::string& key, sip::timer_id i
 
 void transaction_layer::apply_server(const std::string& key, sip::actions acts, output& out) {
   auto it = servers_.find(key);
-  if (it == servers_.end())
-    return;
+  if (it == servers_.end()) return;
   auto& t = *it->second;
   for (auto& a : acts) {
     if (auto* s = std::get_if<sip::send_message>(&a)) {
@@ -95,8 +92,7 @@ void transaction_layer::apply_server(const std::string& key, sip::actions acts, 
 
 void transaction_layer::apply_client(const std::string& key, sip::actions acts, output& out) {
   auto it = clients_.find(key);
-  if (it == clients_.end())
-    return;
+  if (it == clients_.end()) return;
   auto& t = *it->second;
   for (auto& a : acts) {
     if (auto* s = std::get_if<sip::send_message>(&a)) {
@@ -110,12 +106,11 @@ void transaction_layer::apply_client(const std::string& key, sip::actions acts, 
       if (term->reason != sip::termination::completed) {
         ++stats_.timeouts;
         out.events.push_back(
-          client_failed_event{key, t.method, t.call_id, term->reason, term->provisional_seen});
+            client_failed_event{key, t.method, t.call_id, term->reason, term->provisional_seen});
       }
     }
   }
-  if (t.done)
-    clients_.erase(it);
+  if (t.done) clients_.erase(it);
 }
 
 void transaction_layer::on_message(sip::message msg, const sip::peer& from, millis now,
@@ -134,8 +129,7 @@ void transaction_layer::on_message(sip::message msg, const sip::peer& from, mill
     return;
   }
   auto key = sip::server_key(msg);
-  if (!key)
-    return; // the parser validated Via; a key cannot fail for a parsed request
+  if (!key) return; // the parser validated Via; a key cannot fail for a parsed request
   auto k = key->to_string();
   if (msg.method == "ACK") {
     auto it = servers_.find(k);
@@ -173,14 +167,13 @@ void transaction_layer::on_message(sip::message msg, const sip::peer& from, mill
   }
   ++stats_.server_started;
   auto t = std::make_unique<server_txn>(server_txn{
-    msg.method == "INVITE"
-      ? decltype(server_txn::machine){sip::server_invite_transaction{msg, reliability(from), cfg_}}
-      : decltype(server_txn::machine){
-        sip::server_non_invite_transaction{msg, reliability(from), cfg_}},
-    from, msg, call_id_of(msg), false});
+      msg.method == "INVITE" ? decltype(server_txn::machine){sip::server_invite_transaction{
+                                   msg, reliability(from), cfg_}}
+                             : decltype(server_txn::machine){sip::server_non_invite_transaction{
+                                   msg, reliability(from), cfg_}},
+      from, msg, call_id_of(msg), false});
   auto& ref = *t;
-  if (msg.method == "INVITE")
-    invite_by_call_[ref.call_id] = k;
+  if (msg.method == "INVITE") invite_by_call_[ref.call_id] = k;
   servers_.emplace(k, std::move(t));
   auto acts = std::visit([&](auto& m) { return m.start(now); }, ref.machine);
   if (msg.method != "CANCEL") {
@@ -191,14 +184,13 @@ void transaction_layer::on_message(sip::message msg, const sip::peer& from, mill
   // Drop the deliver action: the TU never sees the CANCEL itself.
   sip::actions kept;
   for (auto& a : acts)
-    if (!std::holds_alternative<sip::deliver>(a))
-      kept.push_back(std::move(a));
+    if (!std::holds_alternative<sip::deliver>(a)) kept.push_back(std::move(a));
   apply_server(k, std::move(kept), out);
   auto target = sip::cancel_target(*key).to_string();
   auto inv_it = servers_.find(target);
   auto* inv = inv_it == servers_.end()
-                ? nullptr
-                : std::get_if<sip::server_invite_transaction>(&inv_it->second->machine);
+                  ? nullptr
+                  : std::get_if<sip::server_invite_transaction>(&inv_it->second->machine);
   if (!inv) {
     respond(k, sip::make_response(msg, 481, sip::random_token()), now, out);
     return;
@@ -207,15 +199,13 @@ void transaction_layer::on_message(sip::message msg, const sip::peer& from, mill
   bool pending = inv->current() == sip::server_invite_transaction::state::proceeding;
   auto cid = inv_it->second->call_id;
   apply_server(target, inv->on_cancel(sip::random_token(), now), out);
-  if (pending)
-    out.events.push_back(cancelled_event{target, cid});
+  if (pending) out.events.push_back(cancelled_event{target, cid});
 }
 
 bool transaction_layer::respond(const std::string& key, sip::message response, millis now,
                                 output& out) {
   auto it = servers_.find(key);
-  if (it == servers_.end())
-    return false;
+  if (it == servers_.end()) return false;
   auto acts = std::visit([&](auto& m) { return m.on_tu_response(std::move(response), now); },
                          it->second->machine);
   apply_server(key, std::move(acts), out);
@@ -225,8 +215,7 @@ bool transaction_layer::respond(const std::string& key, sip::message response, m
 result<std::string> transaction_layer::request(sip::message request, const sip::peer& to,
                                                millis now, output& out) {
   auto key = sip::client_key_for_request(request);
-  if (!key)
-    return error{errc::invalid_argument, key.err().message};
+  if (!key) return error{errc::invalid_argument, key.err().message};
   auto k = key->to_string();
   if (clients_.count(k))
     return error{errc::conflict, "a client transaction with branch " + key->branch + " exists"};
@@ -234,11 +223,11 @@ result<std::string> transaction_layer::request(sip::message request, const sip::
   auto method = request.method;
   auto cid = call_id_of(request);
   auto t = std::make_unique<client_txn>(client_txn{
-    method == "INVITE" ? decltype(client_txn::machine){sip::client_invite_transaction{
-      std::move(request), reliability(to), cfg_}}
-                       : decltype(client_txn::machine){sip::client_non_invite_transaction{
-                         std::move(request), reliability(to), cfg_}},
-    to, method, cid, false});
+      method == "INVITE" ? decltype(client_txn::machine){sip::client_invite_transaction{
+                               std::move(request), reliability(to), cfg_}}
+                         : decltype(client_txn::machine){sip::client_non_invite_transaction{
+                               std::move(request), reliability(to), cfg_}},
+      to, method, cid, false});
   auto& ref = *t;
   clients_.emplace(k, std::move(t));
   auto acts = std::visit([&](auto& m) { return m.start(now); }, ref.machine);
@@ -248,42 +237,35 @@ result<std::string> transaction_layer::request(sip::message request, const sip::
 
 void transaction_layer::cancel_sent(const std::string& invite_key, millis now, output& out) {
   auto it = clients_.find(invite_key);
-  if (it == clients_.end())
-    return;
+  if (it == clients_.end()) return;
   if (auto* inv = std::get_if<sip::client_invite_transaction>(&it->second->machine))
     apply_client(invite_key, inv->on_cancel_sent(now), out);
 }
 
-void transaction_layer::send_stateless(const sip::message& msg, const sip::peer& to,
-                                       output& out) {
+void transaction_layer::send_stateless(const sip::message& msg, const sip::peer& to, output& out) {
   out.sends.push_back({to, msg.to_string()});
 }
 
 void transaction_layer::on_transport_error(const sip::peer& to, millis now, output& out) {
   auto same = [&](const sip::peer& p) {
-    if (to.connection != 0 && p.connection == to.connection)
-      return true;
+    if (to.connection != 0 && p.connection == to.connection) return true;
     return p.proto == to.proto && p.address == to.address && p.port == to.port;
   };
   std::vector<std::string> ks;
   for (auto& [k, t] : clients_)
-    if (same(t->to))
-      ks.push_back(k);
+    if (same(t->to)) ks.push_back(k);
   for (auto& k : ks) {
     auto it = clients_.find(k);
-    if (it == clients_.end())
-      continue;
+    if (it == clients_.end()) continue;
     auto acts = std::visit([&](auto& m) { return m.on_transport_error(now); }, it->second->machine);
     apply_client(k, std::move(acts), out);
   }
   ks.clear();
   for (auto& [k, t] : servers_)
-    if (same(response_target(t->request, t->from)))
-      ks.push_back(k);
+    if (same(response_target(t->request, t->from))) ks.push_back(k);
   for (auto& k : ks) {
     auto it = servers_.find(k);
-    if (it == servers_.end())
-      continue;
+    if (it == servers_.end()) continue;
     auto acts = std::visit([&](auto& m) { return m.on_transport_error(now); }, it->second->machine);
     apply_server(k, std::move(acts), out);
   }
@@ -295,14 +277,12 @@ void transaction_layer::on_timers(millis now, output& out) {
     timers_.pop();
     if (e.server) {
       auto it = servers_.find(e.key);
-      if (it == servers_.end())
-        continue;
+      if (it == servers_.end()) continue;
       auto acts = std::visit([&](auto& m) { return m.on_timer(e.id, now); }, it->second->machine);
       apply_server(e.key, std::move(acts), out);
     } else {
       auto it = clients_.find(e.key);
-      if (it == clients_.end())
-        continue;
+      if (it == clients_.end()) continue;
       auto acts = std::visit([&](auto& m) { return m.on_timer(e.id, now); }, it->second->machine);
       apply_client(e.key, std::move(acts), out);
     }
@@ -310,8 +290,7 @@ void transaction_layer::on_timers(millis now, output& out) {
 }
 
 std::optional<millis> transaction_layer::next_timer() const {
-  if (timers_.empty())
-    return std::nullopt;
+  if (timers_.empty()) return std::nullopt;
   return timers_.top().at;
 }
 

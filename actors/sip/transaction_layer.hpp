@@ -128,8 +128,7 @@ public:
 
   /// Starts a client transaction for `request` (its top Via carries our branch) sent to
   /// `to`. Answers its key, or the error when the request has no usable Via.
-  result<std::string> request(sip::message request, const sip::peer& to, millis now,
-                              output& out);
+  result<std::string> request(sip::message request, const sip::peer& to, millis now, output& out);
 
   /// The TU sent a CANCEL for the client INVITE `invite_key` (9.1): bounds the wait.
   void cancel_sent(const std::string& invite_key, millis now, output& out);
@@ -156,8 +155,7 @@ public:
 private:
   struct server_txn;
   struct client_txn;
-  template <class Txn>
-  void run(Txn& t, const std::string& key, sip::actions acts, output& out);
+  template <class Txn> void run(Txn& t, const std::string& key, sip::actions acts, output& out);
   void apply_server(const std::string& key, sip::actions acts, output& out);
   void apply_client(const std::string& key, sip::actions acts, output& out);
   void arm(bool server, const std::string& key, sip::timer_id id, millis at);

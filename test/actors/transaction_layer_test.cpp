@@ -23,26 +23,24 @@ sip::message parse(const std::string& text) {
 std::string invite_text(const std::string& branch = "z9hG4bK-inv-1",
                         const std::string& call_id = "call-1@127.0.0.1") {
   return "INVITE sip:15551230001@127.0.0.1:5060 SIP/2.0\r\n"
-         "Via: SIP/2.0/UDP 127.0.0.1:5070;branch="
-         + branch
-         + ";rport\r\n"
-           "From: <sip:alice@127.0.0.1:5070>;tag=a1\r\n"
-           "To: <sip:15551230001@127.0.0.1:5060>\r\n"
-           "Call-ID: "
-         + call_id
-         + "\r\n"
-           "CSeq: 1 INVITE\r\n"
-           "Contact: <sip:alice@127.0.0.1:5070>\r\n"
-           "Max-Forwards: 70\r\n"
-           "Content-Length: 0\r\n\r\n";
+         "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=" +
+         branch +
+         ";rport\r\n"
+         "From: <sip:alice@127.0.0.1:5070>;tag=a1\r\n"
+         "To: <sip:15551230001@127.0.0.1:5060>\r\n"
+         "Call-ID: " +
+         call_id +
+         "\r\n"
+         "CSeq: 1 INVITE\r\n"
+         "Contact: <sip:alice@127.0.0.1:5070>\r\n"
+         "Max-Forwards: 70\r\n"
+         "Content-Length: 0\r\n\r\n";
 }
 
-template <class T>
-std::vector<T> events_of(const output& out) {
+template <class T> std::vector<T> events_of(const output& out) {
   std::vector<T> v;
   for (auto& e : out.events)
-    if (auto* x = std::get_if<T>(&e))
-      v.push_back(*x);
+    if (auto* x = std::get_if<T>(&e)) v.push_back(*x);
   return v;
 }
 
