@@ -633,16 +633,21 @@ class TelephonyGobid:
                        {"email": email, "password": "correct horse 1", "tenantName": "SIP tests"})
         self._check(r, 201, "register")
         self.token = r.json["token"]
+        self.agent_id, self.number_id = self.add_route(INBOUND_NUMBER, self.GREETING)
+        return self
+
+    def add_route(self, number, greeting):
+        """A deployed agent with `greeting` and `number` routed to it: (agent id, number id).
+        gobid answers an inbound call once the greeting is synthesized (at once when it is
+        cached), so a greeting never heard before keeps a call ringing for a moment."""
         agent = self.ok("POST", "/agents", {
-            "name": "SIP test agent", "greetingMessage": self.GREETING,
+            "name": f"SIP test agent {number}", "greetingMessage": greeting,
             "systemPrompt": "You are a test agent.", "voiceProvider": "espeak",
             "sttLanguage": "en-US", "maxConcurrentCalls": 100}, status=201)
-        self.agent_id = agent["id"]
-        self.ok("POST", f"/agents/{self.agent_id}/deploy")
-        number = self.ok("POST", "/phone-numbers",
-                         {"number": INBOUND_NUMBER, "agentId": self.agent_id}, status=201)
-        self.number_id = number["id"]
-        return self
+        self.ok("POST", f"/agents/{agent['id']}/deploy")
+        routed = self.ok("POST", "/phone-numbers", {"number": number, "agentId": agent["id"]},
+                         status=201)
+        return agent["id"], routed["id"]
 
     def close(self):
         self.g.close()
