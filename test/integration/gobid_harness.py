@@ -245,6 +245,11 @@ class Database:
             self.pg_name = None
 
 
+def default_port_args():
+    first, last = free_udp_range(20)
+    return ["--sip-port", str(free_udp_tcp_port()), "--rtp-ports", f"{first}-{last}"]
+
+
 # --- gobid ------------------------------------------------------------------------------------
 
 class Gobid:
@@ -255,7 +260,9 @@ class Gobid:
         (e.g. --sip-port), so a port taken in between is replaced by a fresh one."""
         self.database = database
         self.extra_args = list(extra_args)
-        self.port_args = port_args
+        # Without port arguments of its own, a gobid still gets a SIP port and an RTP range
+        # of its own, so suites running side by side never collide on the defaults (5060).
+        self.port_args = port_args or default_port_args
         self.started_args = []
         self.extra_env = dict(env or {})
         self.data_dir = tempfile.mkdtemp(prefix="gobi-it-")
