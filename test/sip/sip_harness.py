@@ -211,6 +211,20 @@ class Sipp:
         out.close()
         return self
 
+    def wait_bound(self, timeout_s=10):
+        """Waits until SIPp holds its local port (a server must before anyone sends to it)."""
+        def bound():
+            if self.proc.poll() is not None:
+                raise HarnessError(f"SIPp {self.name} exited early:\n" + self.report())
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                try:
+                    s.bind((LOOPBACK, self.local_port))
+                    return False
+                except OSError:
+                    return True
+        wait_until(bound, timeout_s, f"SIPp {self.name} to bind port {self.local_port}")
+        return self
+
     def wait(self, timeout_s=None):
         """Waits for the exit (SIPp's -timeout plus a margin); returns the exit code
         (0: all calls succeeded, 1: some failed, 255 or 97..99: error or timeout)."""

@@ -10,7 +10,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import time
 import unittest
 
 from sip_harness import (LOOPBACK, SIPP_PCAPS, Baresip, HarnessError, Sipp, Wav,
@@ -45,7 +44,7 @@ class PeerCase(unittest.TestCase):
         server = Sipp(self.workdir, "server", server_scenario, keys=server_keys,
                       duration_ms=duration_ms, timeout_s=25, extra=server_extra).start()
         self.procs.append(server)
-        time.sleep(0.3)  # SIPp binds before it reads the scenario's first recv: no handshake
+        server.wait_bound()
         client = Sipp(self.workdir, "client", client_scenario,
                       remote=(LOOPBACK, server.local_port), service=service, keys=client_keys,
                       timeout_s=25, extra=client_extra)
@@ -97,7 +96,7 @@ class Scenarios(PeerCase):
             f.write(text)
         server = Sipp(self.workdir, "server", peer, timeout_s=10).start()
         self.procs.append(server)
-        time.sleep(0.3)
+        server.wait_bound()
         client = Sipp(self.workdir, "client", scenario("uac_busy.xml"),
                       remote=(LOOPBACK, server.local_port), service="1", timeout_s=10)
         self.procs.append(client)
@@ -151,7 +150,7 @@ class Scenarios(PeerCase):
         """The load run of test_sipp, against SIPp's own uas."""
         server = Sipp(self.workdir, "server", "uas", calls=30, timeout_s=30).start()
         self.procs.append(server)
-        time.sleep(0.3)
+        server.wait_bound()
         client = Sipp(self.workdir, "client", "uac", remote=(LOOPBACK, server.local_port),
                       service="12125550100", calls=30, rate=10, duration_ms=500, timeout_s=30)
         self.procs.append(client)

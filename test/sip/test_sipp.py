@@ -227,7 +227,7 @@ class Outbound(SippCase):
     gobid_args = ("--ring-timeout", "3")
 
     def trunk_sipp(self, name, scenario_file, **kw):
-        return self.sipp(name, scenario_file, remote=None, **kw).start()
+        return self.sipp(name, scenario_file, remote=None, **kw).start().wait_bound()
 
     def wait_status(self, call_id, statuses, timeout_s=15):
         return self.t.wait_call(call_id, lambda c: c["status"] in statuses, timeout_s,
@@ -309,6 +309,35 @@ class Outbound(SippCase):
         if algorithm == "MD5":
             self.assertIn("VERIFYAUTH true", logs)
         self.assertEqual(call["outcome"], "answered", call)
+
+    def test_invite_retransmitted_to_a_late_trunk(self):
+        """The INVITE's first copy is lost (nothing listens yet); Timer A must retransmit it
+        (RFC 3261 17.1.1.2). Preceded by a call the trunk hangs up (BYE from the trunk), after
+        which gobid was once seen to send a single INVITE and, at the ring timeout, a CANCEL."""
+        first = self.trunk_sipp("hangs-up", scenario("uas_digest.xml"),
+                                keys={"nonce": "late", "algorithm": "MD5",
+                                      "user": TRUNK_USER, "password": TRUNK_PASSWORD},
+                                duration_ms=500)
+        trunk = self.t.trunk(first.local_port, username=TRUNK_USER, password=TRUNK_PASSWORD)
+        call = self.wait_status(self.t.originate(trunk["id"])["id"], ("ENDED",))
+        self.assertEqual(call["outcome"], "answered", call)
+        first.wait()
+        late = self.sipp("late", "uas", remote=None)
+        trunk = self.t.trunk(late.local_port)
+        call_id = self.t.originate(trunk["id"])["id"]
+        # The stimulus, not a wait: the trunk comes up 1 s late; the retransmission due at
+        # 1.5 s (T1 = 500 ms, doubling) must reach it.
+        time.sleep(1.0)
+        late.start().wait_bound()
+        try:
+            call = self.wait_status(call_id, ("ANSWERED", "ENDED"), timeout_s=4)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- the late trunk (SIPp):\n{late.report()}") from None
+        self.assertEqual(call["status"], "ANSWERED", f"{call}\n{late.report()}")
+        self.t.hangup(call_id)
+        self.wait_status(call_id, ("ENDED",))
+        late.wait()
+        self.assert_sipp_ok(late)
 
     def test_digest_md5(self):
         self._digest("MD5")
