@@ -211,19 +211,32 @@ class Sipp:
         out.close()
         return self
 
-    def wait_bound(self, timeout_s=10):
-        """Waits until SIPp holds its local port (a server must before anyone sends to it)."""
-        def bound():
-            if self.proc.poll() is not None:
-                raise HarnessError(f"SIPp {self.name} exited early:\n" + self.report())
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                try:
-                    s.bind((LOOPBACK, self.local_port))
-                    return False
-                except OSError:
-                    return True
-        wait_until(bound, timeout_s, f"SIPp {self.name} to bind port {self.local_port}")
-        return self
+    def wait_bound(self, timeout_s=10, may_move=True):
+        """Waits until SIPp holds its local port (a server must before anyone sends to it).
+        When someone took the port in between (SIPp exits: "Unable to bind"), SIPp starts
+        again on a fresh port, unless `may_move` is False (the port was handed out)."""
+        for _attempt in range(3):
+            def bound():
+                if self.proc.poll() is not None:
+                    return "exited"
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    try:
+                        s.bind((LOOPBACK, self.local_port))
+                        return False
+                    except OSError:
+                        return "bound"
+            state = wait_until(bound, timeout_s, f"SIPp {self.name} to bind port "
+                               f"{self.local_port}")
+            if state == "bound":
+                return self
+            self.returncode = self.proc.returncode
+            if not may_move or "Unable to bind" not in self._read("out") + self._read("err"):
+                break
+            new_port = free_udp_tcp_port()
+            self.args[self.args.index("-p") + 1] = str(new_port)
+            self.local_port = new_port
+            self.start()
+        raise HarnessError(f"SIPp {self.name} exited early:\n" + self.report())
 
     def wait(self, timeout_s=None):
         """Waits for the exit (SIPp's -timeout plus a margin); returns the exit code

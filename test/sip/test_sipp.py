@@ -328,7 +328,7 @@ class Outbound(SippCase):
         # The stimulus, not a wait: the trunk comes up 1 s late; the retransmission due at
         # 1.5 s (T1 = 500 ms, doubling) must reach it.
         time.sleep(1.0)
-        late.start().wait_bound()
+        late.start().wait_bound(may_move=False)
         try:
             call = self.wait_status(call_id, ("ANSWERED", "ENDED"), timeout_s=4)
         except AssertionError as e:
