@@ -227,6 +227,14 @@ void send_bye(self_ptr self) {
   send_request(self, std::move(bye), dialog_peer(self));
 }
 
+void send_cancel(self_ptr self) {
+  auto& st = self->state;
+  if (st.cancel_sent) return;
+  st.cancel_sent = true;
+  send_request(self, sip::make_cancel(st.invite), st.peer);
+  self->send(st.sip, atom::cancelsent::value, st.invite_key);
+}
+
 /// Hang up from our side, whatever the state.
 void hang_up(self_ptr self, std::string reason,
              sip::cancel_reason why = sip::cancel_reason::hangup) {
@@ -246,9 +254,8 @@ void hang_up(self_ptr self, std::string reason,
   // Outbound and not answered: CANCEL (9.1); the 487 (or a racing 2xx) ends the call.
   if (st.cancel != sip::cancel_reason::none) return;
   st.cancel = why;
-  auto cancel = sip::make_cancel(st.invite);
-  send_request(self, std::move(cancel), st.peer);
-  self->send(st.sip, atom::cancelsent::value, st.invite_key);
+  // RFC 3261 9.1: no CANCEL before a provisional response; it goes out when one arrives.
+  if (st.provisional_seen) send_cancel(self);
   // The call is over for everyone now; the CALL stays until the INVITE transaction ends (a
   // 487, or a 2xx racing the CANCEL, which gets ACK and BYE), at most a transaction timeout.
   st.invite_pending = true;
@@ -539,6 +546,11 @@ bool retry_with_credentials(self_ptr self, const sip::message& resp) {
 
 void on_invite_response(self_ptr self, const sip::message& resp) {
   auto& st = self->state;
+  if (resp.status > 100 && resp.status < 200 && st.cancel != sip::cancel_reason::none) {
+    st.provisional_seen = true;
+    send_cancel(self); // the CANCEL that waited for a provisional response
+    return;
+  }
   if (st.ended && resp.status >= 200) {
     // The answer to an INVITE we cancelled: a 2xx gets ACK and BYE; then the CALL can go.
     if (resp.status < 300) on_2xx(self, resp);

@@ -175,8 +175,8 @@ call_supervisor_actor::behavior_type call_supervisor(self_ptr self, telephony_en
               if (auto e = sv.env.phones->to_e164(rec.from); e) rec.from = *e;
               rec.sip_call_id = sip_layer::call_id_of(packet->msg);
               inbound_start start{key, std::move(*packet), r.number, r.campaign};
-              auto h = self->spawn(call_inbound, sv.env, sv.sip,
-                                                std::move(r.answering), rec, std::move(start));
+              auto h = self->spawn(call_inbound, sv.env, sv.sip, std::move(r.answering), rec,
+                                   std::move(start));
               track(self, rec, h);
             },
             [self, key, packet](const error& e) {
@@ -246,7 +246,7 @@ call_supervisor_actor::behavior_type call_supervisor(self_ptr self, telephony_en
               rec.to = req.to;
               rec.from = req.from.empty() ? l.trunk.from_number : req.from;
               auto h = self->spawn(call_outbound, sv.env, sv.sip, std::move(l.a), rec,
-                                                outbound_start{std::move(req), std::move(l.trunk)});
+                                   outbound_start{std::move(req), std::move(l.trunk)});
               track(self, rec, h);
               self->request(h, defaults::actor_request_timeout, atom::get::value)
                   .then([rp](call_record& r) mutable { rp.deliver(std::move(r)); },

@@ -19,13 +19,16 @@ sip::millis now_ms(self_ptr self) {
                                                  self->state.epoch);
 }
 
+/// Keeps a tick pending for the earliest armed timer. A tick armed for a later deadline (a
+/// 32 s timer J, say) must not starve an earlier one armed since (a new INVITE's 500 ms timer
+/// A): then another tick goes out for the earlier deadline. Extra ticks are harmless.
 void arm_tick(self_ptr self) {
   auto& st = self->state;
-  if (st.tick_armed) return;
   auto next = st.layer.next_timer();
   if (!next) return;
+  if (st.tick_at && *st.tick_at <= *next) return;
   auto wait = std::max(sip::millis{5}, *next - now_ms(self));
-  st.tick_armed = true;
+  st.tick_at = *next;
   self->delayed_send(self, wait, atom::tick::value);
 }
 
@@ -171,7 +174,7 @@ sip_endpoint_actor::behavior_type sip_endpoint(self_ptr self,
         carry_out(self);
       },
       [self](atom::tick) {
-        self->state.tick_armed = false;
+        self->state.tick_at.reset();
         self->state.layer.on_timers(now_ms(self), self->state.out);
         carry_out(self);
       },

@@ -72,7 +72,7 @@ struct sip_endpoint_state {
   std::unordered_map<std::string, std::vector<std::string>> keys_of_call; ///< Call-ID -> keys
   std::unordered_set<std::string> cancelled_unbound; ///< CANCELs before their CALL bound
   std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
-  bool tick_armed = false;
+  std::optional<sip::millis> tick_at; ///< deadline of the earliest pending tick
   bool draining = false;
 };
 
@@ -143,6 +143,7 @@ struct call_state {
   bool answered = false;
   bool acked = false;
   bool ended = false;
+  bool cancel_sent = false;
   bool invite_pending = false; ///< outbound: CANCEL sent, the INVITE's final answer not yet in
   bool media_closed = false;
   int auth_attempts = 0;
