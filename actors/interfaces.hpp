@@ -121,7 +121,7 @@ using pcm_ptr = std::shared_ptr<const std::vector<std::int16_t>>;
 
 /// A CALL's own timers: which one, and the generation it was armed with (older ones are
 /// ignored when they fire).
-enum class call_timer : std::uint8_t { answer, ring, no_ack, max_duration, media_close };
+enum class call_timer : std::uint8_t { answer, ring, max_duration, media_close };
 struct call_timer_msg {
   call_timer which = call_timer::ring;
   std::uint64_t generation = 0;

@@ -35,45 +35,39 @@ using namespace gobi;
 
 millis wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 /// JWT_SECRET, or the secret kept in the data dir (generated on first start, mode 0600).
 result<std::string> jwt_secret(const app::config& cfg) {
-  if (!cfg.jwt_secret.empty())
-    return cfg.jwt_secret;
+  if (!cfg.jwt_secret.empty()) return cfg.jwt_secret;
   auto path = std::filesystem::path{cfg.data_dir} / "jwt_secret";
   if (std::ifstream in{path}; in) {
     std::string s;
     std::getline(in, s);
-    if (s.size() >= 32)
-      return s;
+    if (s.size() >= 32) return s;
   }
   auto s = auth::random_secret();
   {
     std::ofstream out{path, std::ios::trunc};
-    if (!out)
-      return error{errc::internal, "cannot write " + path.string()};
+    if (!out) return error{errc::internal, "cannot write " + path.string()};
     out << s << '\n';
   }
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read
-                                       | std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace);
   return s;
 }
 
 result<actors::initial_entities> load_entities(storage::store& s) {
   actors::initial_entities out;
   auto a = s.list_all_agents();
-  if (!a)
-    return std::move(a).err();
+  if (!a) return std::move(a).err();
   auto c = s.list_all_campaigns();
-  if (!c)
-    return std::move(c).err();
+  if (!c) return std::move(c).err();
   auto l = s.list_all_lead_lists();
-  if (!l)
-    return std::move(l).err();
+  if (!l) return std::move(l).err();
   out.agents = std::move(*a);
   out.campaigns = std::move(*c);
   out.lists = std::move(*l);
@@ -107,20 +101,16 @@ int run(const app::config& cfg) {
   app::setup_logging(cfg.log_level);
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
-  if (ec)
-    return fatal("--data-dir: cannot create " + cfg.data_dir + ": " + ec.message());
+  if (ec) return fatal("--data-dir: cannot create " + cfg.data_dir + ": " + ec.message());
   auto secret = jwt_secret(cfg);
-  if (!secret)
-    return fatal(secret.err().message);
+  if (!secret) return fatal(secret.err().message);
 
   // Storage: open and migrate on this thread, then hand the store to STORAGE.
   auto url = cfg.database_url();
   auto opened = storage::open_store(url);
-  if (!opened)
-    return fatal("--database: " + opened.err().message);
+  if (!opened) return fatal("--database: " + opened.err().message);
   std::shared_ptr<storage::store> store = std::move(*opened);
-  if (auto m = store->migrate(); !m)
-    return fatal("database migration failed: " + m.err().message);
+  if (auto m = store->migrate(); !m) return fatal("database migration failed: " + m.err().message);
   // Calls a previous run left live (crash, kill -9) have no CALL actor any more.
   if (auto ended = store->end_unfinished_calls(wall_clock_ms(), "gobid restarted"); !ended)
     return fatal("ending calls left over: " + ended.err().message);
@@ -129,14 +119,11 @@ int run(const app::config& cfg) {
   auto phones = std::make_shared<const phone::normalizer>(cfg.default_region);
   if (cfg.demo) {
     auto seeded = app::seed_demo(*store, *phones, wall_clock_ms());
-    if (!seeded)
-      return fatal("--demo: " + seeded.err().message);
-    if (*seeded)
-      spdlog::info("demo data seeded");
+    if (!seeded) return fatal("--demo: " + seeded.err().message);
+    if (*seeded) spdlog::info("demo data seeded");
   }
   auto initial = load_entities(*store);
-  if (!initial)
-    return fatal("loading entities: " + initial.err().message);
+  if (!initial) return fatal("loading entities: " + initial.err().message);
 
   // Block the signals we wait for before any thread starts, so only sigwait sees them.
   sigset_t signals;
@@ -187,7 +174,6 @@ int run(const app::config& cfg) {
   tenv.storage = storage_h;
   tenv.tts = tts_h;
   tenv.media = media.get();
-  tenv.transport = transport;
   tenv.sip_host = cfg.sip_host;
   tenv.sip_port = cfg.sip_port;
   tenv.srtp = sdp::parse_srtp_policy(cfg.srtp).value_or(sdp::srtp_policy::optional);
@@ -206,8 +192,7 @@ int run(const app::config& cfg) {
               storage_h.address(), auth_h.address()});
     return fatal("--sip-port: " + ok.err().message);
   }
-  if (cfg.sip_port == 0)
-    spdlog::warn("--sip-port 0: SIP bound to port {}", transport->port());
+  if (cfg.sip_port == 0) spdlog::warn("--sip-port 0: SIP bound to port {}", transport->port());
 
   actors::api_config api_cfg;
   api_cfg.storage = storage_h;
@@ -273,9 +258,8 @@ int run(const app::config& cfg) {
     while (std::chrono::steady_clock::now() < deadline) {
       std::int64_t live = -1;
       waiter->request(calls_h, std::chrono::seconds(1), actors::atom::status::value)
-        .receive([&](std::int64_t n) { live = n; }, [](caf::error&) {});
-      if (live == 0)
-        break;
+          .receive([&](std::int64_t n) { live = n; }, [](caf::error&) {});
+      if (live == 0) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }

@@ -33,7 +33,6 @@ namespace {
 
 using self_ptr = call_actor::stateful_pointer<call_state>;
 
-constexpr const char* allow_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
 constexpr auto media_close_guard = std::chrono::seconds(5);
 
 // --- helpers -------------------------------------------------------------------------------
@@ -162,7 +161,8 @@ sdp::local_endpoint local_endpoint(self_ptr self) {
   sdp::local_endpoint l;
   l.address = st.media->local_address();
   l.rtp_port = st.media->local_rtp_port();
-  l.session_id = st.rec.id.value.size() > 5 ? sdp_session_id() : "1";
+  if (st.sdp_session_id.empty()) st.sdp_session_id = sdp_session_id();
+  l.session_id = st.sdp_session_id;
   l.session_version = std::to_string(st.sdp_version);
   return l;
 }
@@ -678,8 +678,6 @@ call_actor::behavior_type common_behavior(self_ptr self) {
             persist(self);
             quit_now(self);
           }
-          break;
-        case call_timer::no_ack:
           break;
         }
       },

@@ -46,7 +46,8 @@ result<inbound_route> route_number(storage::store& s, const std::vector<std::str
     if (n->agent) {
       auto a = s.get_agent(n->tenant, *n->agent);
       if (!a) return std::move(a).err();
-      return inbound_route{std::move(*n), std::move(*a), n->campaign};
+      auto campaign = n->campaign; // read before *n is moved from
+      return inbound_route{std::move(*n), std::move(*a), std::move(campaign)};
     }
     if (n->campaign) {
       auto cmp = s.get_campaign(n->tenant, *n->campaign);

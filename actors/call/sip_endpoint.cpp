@@ -12,8 +12,6 @@ namespace {
 
 using self_ptr = sip_endpoint_actor::stateful_pointer<sip_endpoint_state>;
 
-constexpr const char* allow_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
-
 sip::millis now_ms(self_ptr self) {
   return std::chrono::duration_cast<sip::millis>(std::chrono::steady_clock::now() -
                                                  self->state.epoch);

@@ -39,12 +39,14 @@ class engine;
 
 namespace gobi::actors {
 
+/// The methods gobid's user agent handles (Allow in answers and requests).
+inline constexpr const char* allow_methods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE";
+
 /// What the telephony actors share; set up by gobid.
 struct telephony_env {
   storage_actor storage;
   tts_actor tts;
-  rtp::engine* media = nullptr;              ///< owned by gobid's main; outlives every actor
-  std::shared_ptr<sip::transport> transport; ///< for our host and port (Via, Contact)
+  rtp::engine* media = nullptr; ///< owned by gobid's main; outlives every actor
   std::string sip_host = "127.0.0.1";
   std::uint16_t sip_port = 5060;
   sdp::srtp_policy srtp = sdp::srtp_policy::optional;
@@ -154,6 +156,7 @@ struct call_state {
   sdp::session_description offer;  ///< outbound: our offer
   sdp::session_description answer; ///< inbound: our answer (re-sent on re-INVITE)
   std::vector<sdp::srtp_key> keys; ///< ours, one per suite offered
+  std::string sdp_session_id;      ///< o= session id, fixed for the call
   std::uint64_t sdp_version = 1;
   std::optional<sdp::negotiated_media> negotiated;
 
