@@ -36,6 +36,7 @@ inline constexpr std::int64_t media_timeout_s = 30;   ///< no RTP for this long 
 inline constexpr std::int64_t ring_timeout_s = 60;    ///< outbound: CANCEL after (no-answer)
 inline constexpr std::int64_t max_call_duration_s = 3600;
 inline constexpr std::int64_t answer_wait_ms = 2000;  ///< inbound: answer at most this late
+inline constexpr std::size_t max_dtmf_digits = 64;    ///< DTMF digits kept in a call record
 inline constexpr const char* srtp_policy = "optional"; ///< off | optional | required
 inline constexpr unsigned media_threads = 1;          ///< RTP transport threads (media clocks)
 inline constexpr unsigned sip_threads = 1;            ///< SIP transport threads

@@ -1,5 +1,7 @@
 #include "domain/model.hpp"
 
+#include "domain/defaults.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -104,6 +106,14 @@ std::optional<dialer_type> parse_dialer_type(std::string_view s) noexcept {
 }
 std::optional<lead_state> parse_lead_state(std::string_view s) noexcept {
   return parse_enum<lead_state>(s, lead_state_names);
+}
+
+bool append_dtmf(call_record& c, char digit) {
+  constexpr std::string_view digits = "0123456789*#ABCD";
+  if (digit == '\0' || digits.find(digit) == std::string_view::npos) return false;
+  if (c.dtmf.size() >= defaults::max_dtmf_digits) return false;
+  c.dtmf.push_back(digit);
+  return true;
 }
 
 } // namespace gobi

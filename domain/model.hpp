@@ -247,6 +247,15 @@ struct sip_trunk {
   millis updated_at = 0;
 };
 
+/// A call's RTP counters, as the media layer reports them when the call's media closes.
+struct call_media_stats {
+  std::int64_t packets_sent = 0;     ///< RTP packets we sent
+  std::int64_t packets_received = 0; ///< RTP packets from the peer
+  std::int64_t packets_lost = 0;     ///< expected minus received (RFC 3550 A.3)
+  double jitter_ms = 0;              ///< interarrival jitter (RFC 3550 6.4.1) at the end
+  friend bool operator==(const call_media_stats&, const call_media_stats&) = default;
+};
+
 /// One call, inbound or outbound: the CDR. The CALL actor owns it while the call lives and
 /// writes it through STORAGE at each status change.
 struct call_record {
@@ -268,11 +277,18 @@ struct call_record {
   std::string codec;                    ///< "PCMU/8000", "opus/48000/2" once negotiated
   bool srtp = false;
   std::string recording_path;           ///< WAV file, "" when none
+  std::string dtmf; ///< DTMF digits received (RFC 4733), in order; see append_dtmf
+  std::optional<call_media_stats> media; ///< once the call's media closed; never if it had none
   millis created_at = 0;
   std::optional<millis> answered_at;
   std::optional<millis> ended_at;
   millis updated_at = 0;
 };
+
+/// Appends a DTMF digit the caller sent ('0'-'9', '*', '#', 'A'-'D') to `c.dtmf`. Returns
+/// false, leaving the record as it is, for any other character and once the record holds
+/// defaults::max_dtmf_digits digits (the first ones are kept: they are what an IVR acts on).
+bool append_dtmf(call_record& c, char digit);
 
 /// Which calls a list returns; unset fields do not filter.
 struct call_filter {

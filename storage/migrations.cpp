@@ -251,13 +251,26 @@ CREATE INDEX calls_sip_call_id ON calls (sip_call_id);
 CREATE INDEX calls_unfinished ON calls (id) WHERE status <> 'ENDED';
 )sql";
 
-constexpr std::array<migration, 6> all_migrations{{
+// What a call's media did: the DTMF digits received (at most defaults::max_dtmf_digits,
+// capped by the CALL; '' when none) and the RTP counters of its end. The counters are NULL
+// for calls whose media never ran (refused, unanswered) and for calls written before this
+// step; they are all set or all NULL.
+constexpr std::string_view v7_call_media = R"sql(
+ALTER TABLE calls ADD COLUMN dtmf TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN packets_sent BIGINT;
+ALTER TABLE calls ADD COLUMN packets_received BIGINT;
+ALTER TABLE calls ADD COLUMN packets_lost BIGINT;
+ALTER TABLE calls ADD COLUMN jitter_ms {double};
+)sql";
+
+constexpr std::array<migration, 7> all_migrations{{
     {1, "tenants and users", v1_tenants_users},
     {2, "agents and prompt history", v2_agents},
     {3, "lead lists and leads", v3_leads},
     {4, "campaigns with their agents and lead lists", v4_campaigns},
     {5, "phone numbers, campaign numbers, do-not-call", v5_numbers_dnc},
     {6, "SIP trunks and calls", v6_trunks_calls},
+    {7, "calls: DTMF digits and media counters", v7_call_media},
 }};
 
 struct type_spelling {

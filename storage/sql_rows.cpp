@@ -228,10 +228,19 @@ result<call_record> read_call(const sql_row& r) {
   c.codec = d.str(15);
   c.srtp = d.flag(16);
   c.recording_path = d.str(17);
-  c.created_at = d.i64(18);
-  c.answered_at = d.opt_i64(19);
-  c.ended_at = d.opt_i64(20);
-  c.updated_at = d.i64(21);
+  c.dtmf = d.str(18);
+  if (!r.is_null(19)) {
+    call_media_stats m;
+    m.packets_sent = d.i64(19);
+    m.packets_received = d.i64(20);
+    m.packets_lost = d.i64(21);
+    m.jitter_ms = d.f64(22);
+    c.media = m;
+  }
+  c.created_at = d.i64(23);
+  c.answered_at = d.opt_i64(24);
+  c.ended_at = d.opt_i64(25);
+  c.updated_at = d.i64(26);
   return d.finish(std::move(c));
 }
 
@@ -269,7 +278,12 @@ void add_call_fields(std::vector<sql_param>& p, const call_record& c) {
   p.insert(p.end(),
            {to_string(c.direction), to_string(c.status), opt_id(c.agent), opt_id(c.campaign), lead,
             opt_id(c.trunk), opt_id(c.number), c.from, c.to, c.sip_call_id, i64(c.sip_status),
-            outcome, c.end_reason, c.codec, c.srtp, c.recording_path});
+            outcome, c.end_reason, c.codec, c.srtp, c.recording_path, c.dtmf});
+  if (c.media)
+    p.insert(p.end(), {c.media->packets_sent, c.media->packets_received, c.media->packets_lost,
+                       c.media->jitter_ms});
+  else
+    p.insert(p.end(), {nullptr, nullptr, nullptr, nullptr});
 }
 
 } // namespace gobi::storage::detail

@@ -753,7 +753,8 @@ result<call_record> sql_store::create_call(call_record c) {
   add_call_fields(p, c);
   p.insert(p.end(), {c.created_at, opt(c.answered_at), opt(c.ended_at), c.updated_at});
   auto r = run("INSERT INTO calls (" GOBI_CALL_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
-               "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+               "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, "
+               "$24, $25, $26, $27)",
                p, {});
   if (!r) {
     if (r.err().code == errc::not_found)
@@ -770,8 +771,10 @@ status sql_store::update_call(const call_record& c) {
   auto r = run("UPDATE calls SET direction = $3, status = $4, agent_id = $5, campaign_id = $6, "
                "lead_id = $7, trunk_id = $8, number_id = $9, caller = $10, callee = $11, "
                "sip_call_id = $12, sip_status = $13, outcome = $14, end_reason = $15, "
-               "codec = $16, srtp = $17, recording_path = $18, answered_at = $19, "
-               "ended_at = $20, updated_at = $21 WHERE id = $1 AND tenant_id = $2",
+               "codec = $16, srtp = $17, recording_path = $18, dtmf = $19, "
+               "packets_sent = $20, packets_received = $21, packets_lost = $22, jitter_ms = $23, "
+               "answered_at = $24, ended_at = $25, updated_at = $26 WHERE id = $1 AND "
+               "tenant_id = $2",
                p, {});
   if (!r) return std::move(r).err();
   if (*r == 0) return not_found("call", c.id.str());

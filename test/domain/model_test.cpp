@@ -1,5 +1,7 @@
 #include "domain/model.hpp"
 
+#include "domain/defaults.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cctype>
@@ -66,4 +68,27 @@ TEST_CASE("model: strong ids compare by value and hash") {
   CHECK(a < c);
   CHECK(std::hash<gobi::agent_id>{}(a) == std::hash<gobi::agent_id>{}(b));
   CHECK(gobi::agent_id{}.empty());
+}
+
+TEST_CASE("model: a call record keeps DTMF digits in order, up to the cap") {
+  using namespace gobi;
+  struct row {
+    const char* sent;
+    const char* kept;
+  };
+  for (auto r : {row{"159", "159"}, row{"*0#", "*0#"}, row{"ABCD", "ABCD"},
+                 row{"1x2", "12"}, row{"abcd", ""}, row{"E!", ""}}) {
+    CAPTURE(r.sent);
+    call_record c;
+    for (const char* p = r.sent; *p != '\0'; ++p)
+      append_dtmf(c, *p);
+    CHECK(c.dtmf == r.kept);
+  }
+  call_record c;
+  CHECK_FALSE(append_dtmf(c, '\0'));
+  for (std::size_t i = 0; i < defaults::max_dtmf_digits; ++i)
+    CHECK(append_dtmf(c, static_cast<char>('0' + i % 10)));
+  CHECK_FALSE(append_dtmf(c, '9'));
+  CHECK(c.dtmf.size() == defaults::max_dtmf_digits);
+  CHECK(c.dtmf.substr(0, 3) == "012");
 }

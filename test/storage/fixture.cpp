@@ -1,6 +1,7 @@
 #include "test/storage/fixture.hpp"
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -114,6 +115,24 @@ test_db::~test_db() {
 void test_db::reopen() {
   store_.reset();
   store_ = MUST(open_store(url_));
+}
+
+void test_db::exec(const std::string& sql) {
+  if (backend_ == "sqlite") {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open(url_.substr(std::string_view{"sqlite:"}.size()).c_str(), &db);
+    char* msg = nullptr;
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &msg);
+    }
+    std::string what = msg != nullptr ? msg : sqlite3_errmsg(db);
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) FAIL(sql << ": " << what);
+    return;
+  }
+  pg_admin("SET search_path TO " + pg_schema_ + "; " + sql);
 }
 
 // --- builders ------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ public:
   /// Closes the store and opens a new one on the same database.
   void reopen();
 
+  /// Runs SQL statements on the database over a connection of its own, behind the store's
+  /// back (a database as an older gobi left it). Fails the test case on an error.
+  void exec(const std::string& sql);
+
 private:
   std::string backend_;
   std::string url_;

@@ -2,6 +2,9 @@
 
 #include "test/storage/fixture.hpp"
 
+#include "domain/defaults.hpp"
+#include "storage/migrations.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -135,6 +138,8 @@ TEST_CASE("calls: create, get, update round-trip every field; tenant isolation")
     CHECK(gb.sip_status == 0);
     CHECK(!gb.srtp);
     CHECK(gb.recording_path.empty());
+    CHECK(gb.dtmf.empty());
+    CHECK(!gb.media);
 
     // Ids it names need not exist: a CDR outlives its agent, campaign and trunk.
     auto c = make_call(t.id, 200);
@@ -163,6 +168,8 @@ TEST_CASE("calls: create, get, update round-trip every field; tenant isolation")
     got.codec = "opus/48000/2";
     got.srtp = true;
     got.recording_path = "/data/recordings/x.wav";
+    got.dtmf = "159*#";
+    got.media = call_media_stats{1500, 1480, 20, 2.75};
     got.answered_at = 250;
     got.ended_at = 900;
     got.updated_at = 900;
@@ -176,6 +183,8 @@ TEST_CASE("calls: create, get, update round-trip every field; tenant isolation")
     CHECK(ended.codec == "opus/48000/2");
     CHECK(ended.srtp);
     CHECK(ended.recording_path == "/data/recordings/x.wav");
+    CHECK(ended.dtmf == "159*#");
+    CHECK(ended.media == std::optional<call_media_stats>{call_media_stats{1500, 1480, 20, 2.75}});
     CHECK(ended.answered_at == std::optional<millis>{250});
     CHECK(ended.ended_at == std::optional<millis>{900});
     CHECK(ended.updated_at == 900);
@@ -320,4 +329,69 @@ TEST_CASE("calls: end_unfinished_calls ends every live call of every tenant") {
     live.status = call_status::dialing;
     CHECK(MUST(s.list_calls(t.id, live, 0, 10)).total == 0);
   });
+}
+
+TEST_CASE("calls: DTMF digits and media counters; the longest record the CALL keeps") {
+  for_each_backend([](store& s) {
+    auto t = MUST(s.create_tenant(make_tenant("acme")));
+    // Created with them (a CALL writes its first record before any media, but the store
+    // does not care).
+    auto c = make_call(t.id, 100, call_status::ended);
+    c.dtmf = std::string(defaults::max_dtmf_digits, '#');
+    c.media = call_media_stats{0, 0, 0, 0.0};
+    auto created = MUST(s.create_call(c));
+    auto got = MUST(s.get_call(t.id, created.id));
+    CHECK(got.dtmf == c.dtmf);
+    REQUIRE(got.media);
+    CHECK(*got.media == call_media_stats{}); // zeros are not NULL
+    // Large counters and a fractional jitter survive; the list reads the same columns.
+    got.media = call_media_stats{std::int64_t{1} << 40, (std::int64_t{1} << 40) - 7, 7, 0.125};
+    MUST(s.update_call(got));
+    auto p = MUST(s.list_calls(t.id, {}, 0, 10));
+    REQUIRE(p.items.size() == 1);
+    CHECK(p.items[0].media == got.media);
+    CHECK(p.items[0].dtmf == got.dtmf);
+    // Cleared again: back to NULL.
+    got.media.reset();
+    got.dtmf.clear();
+    MUST(s.update_call(got));
+    auto cleared = MUST(s.get_call(t.id, created.id));
+    CHECK(!cleared.media);
+    CHECK(cleared.dtmf.empty());
+  });
+}
+
+TEST_CASE("calls: a database from before migration 7 keeps its calls, with no DTMF or media") {
+  for (const auto& b : backends()) {
+    INFO("backend: " << b);
+    test_db db{b, false};
+    // The schema as migrations 1-6 left it, and a call written then.
+    std::string sql{schema_migrations_ddl()};
+    sql += ";\n";
+    for (const auto& m : migrations()) {
+      if (m.version > 6) break;
+      sql += render_migration(m, b == "sqlite" ? sql_dialect::sqlite : sql_dialect::postgresql);
+      sql += "INSERT INTO schema_migrations (version, applied_at) VALUES (" +
+             std::to_string(m.version) + ", 0);\n";
+    }
+    sql += "INSERT INTO tenants (id, name, created_at) VALUES ('ten_old', 'old', 1);\n"
+           "INSERT INTO calls (id, tenant_id, direction, status, agent_id, campaign_id, lead_id, "
+           "trunk_id, number_id, caller, callee, sip_call_id, sip_status, outcome, end_reason, "
+           "codec, srtp, recording_path, created_at, answered_at, ended_at, updated_at) VALUES "
+           "('call_old', 'ten_old', 'INBOUND', 'ENDED', NULL, NULL, NULL, NULL, NULL, '+1', '+2', "
+           "'x@y', 200, 'answered', 'remote hung up', 'PCMU/8000', " +
+           std::string{b == "sqlite" ? "0" : "false"} + ", '', 10, 20, 30, 30);\n";
+    db.exec(sql);
+    CHECK(MUST(db->schema_version()) == 6);
+    MUST(db->migrate());
+    CHECK(MUST(db->schema_version()) == latest_schema_version());
+    auto old = MUST(db->get_call(tenant_id{"ten_old"}, call_id{"call_old"}));
+    CHECK(old.end_reason == "remote hung up");
+    CHECK(old.dtmf.empty());
+    CHECK(!old.media);
+    old.dtmf = "7";
+    old.media = call_media_stats{10, 9, 1, 0.5};
+    MUST(db->update_call(old));
+    CHECK(MUST(db->get_call(old.tenant, old.id)).media == old.media);
+  }
 }
