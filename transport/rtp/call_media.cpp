@@ -3,7 +3,7 @@
 #include "domain/media/chain.hpp"
 #include "domain/media/recorder.hpp"
 #include "domain/media/rtcp.hpp"
-#include "transport/rtp/file_byte_sink.hpp"
+#include "transport/rtp/file_writer.hpp"
 #include "transport/rtp/srtp.hpp"
 
 #include <algorithm>
@@ -107,7 +107,7 @@ bool same_remote(const sdp::negotiated_media& a, const sdp::negotiated_media& b)
 
 /// What start() builds on the caller's thread and hands to the session on the port's thread.
 struct media_parts {
-  std::unique_ptr<file_byte_sink> file;
+  std::unique_ptr<async_file_sink> file;
   std::unique_ptr<media::call_recorder> recorder;
   std::unique_ptr<media::inbound_chain> in;
   std::unique_ptr<media::outbound_chain> out;
@@ -159,8 +159,8 @@ struct call_media::session final : media_sink, clocked_stream {
     if (parts_.out && !finished_) (void)parts_.out->send_dtmf(digit);
   }
 
-  /// Stops events, sends the BYE, closes the recording. The port is closed right after, in
-  /// the same handler.
+  /// Stops events, sends the BYE, writes the rest of the recording (its file is closed by
+  /// close_recording()). The port is closed right after, in the same handler.
   call_media_summary finish() {
     if (finished_) return summary_;
     finished_ = true;
@@ -175,14 +175,21 @@ struct call_media::session final : media_sink, clocked_stream {
     }
     s.packets_sent = packets_sent_;
     if (parts_.recorder) {
-      bool ok = parts_.recorder->close();
+      s.recording_ok = parts_.recorder->close();
       s.recording_frames = parts_.recorder->frames_written();
-      ok = parts_.file->close() && ok;
-      s.recording_ok = ok;
     }
     s.srtp_failures = srtp_failures_;
     summary_ = s;
     return s;
+  }
+
+  /// Closes the recording's file on the writer thread; `done(ok)` runs there once it is (at
+  /// once when there is no recording).
+  void close_recording(std::function<void(bool)> done) {
+    if (parts_.file)
+      parts_.file->close(std::move(done));
+    else
+      done(true);
   }
 
   // --- media_sink
@@ -347,9 +354,10 @@ private:
 
 // --- the handle ------------------------------------------------------------------------------
 
-call_media::call_media(udp_port port, std::shared_ptr<session> s) noexcept
+call_media::call_media(udp_port port, std::shared_ptr<session> s, file_writer& files) noexcept
     : port_(std::move(port))
-    , session_(std::move(s)) {}
+    , session_(std::move(s))
+    , files_(&files) {}
 
 call_media::~call_media() = default;
 
@@ -357,7 +365,8 @@ result<std::shared_ptr<call_media>> call_media::open(engine& e, call_media_callb
   auto port = e.open_port();
   if (!port) return std::move(port).err();
   auto s = std::make_shared<session>(std::move(on_event), port->media());
-  return std::shared_ptr<call_media>(new call_media(std::move(port).value(), std::move(s)));
+  return std::shared_ptr<call_media>(
+      new call_media(std::move(port).value(), std::move(s), e.files()));
 }
 
 const std::string& call_media::local_address() const noexcept {
@@ -407,7 +416,7 @@ status call_media::start(const call_media_config& cfg) {
   }
 
   if (!cfg.recording_path.empty()) {
-    auto f = file_byte_sink::create(cfg.recording_path);
+    auto f = files_->open(cfg.recording_path);
     if (!f) return fail(std::move(f).err());
     p.file = std::move(f).value();
     p.recorder = std::make_unique<media::call_recorder>(*p.file);
@@ -522,14 +531,19 @@ void call_media::close(std::function<void(call_media_summary)> done) {
     auto s = self->session_->finish();
     self->port_.close(); // on this thread: at once
     s.port = self->port_.stats();
-    std::vector<std::function<void(call_media_summary)>> waiting;
-    {
-      std::lock_guard lock(self->mutex_);
-      self->summary_ = s;
-      waiting.swap(self->waiting_);
-    }
-    for (auto& w : waiting)
-      w(s);
+    // The summary is out once the recording's file is closed (so it is whole when the CALL
+    // hears of it): on the writer thread.
+    self->session_->close_recording([self, s](bool file_ok) mutable {
+      s.recording_ok = s.recording_ok && file_ok;
+      std::vector<std::function<void(call_media_summary)>> waiting;
+      {
+        std::lock_guard lock(self->mutex_);
+        self->summary_ = s;
+        waiting.swap(self->waiting_);
+      }
+      for (auto& w : waiting)
+        w(s);
+    });
   });
 }
 

@@ -112,8 +112,8 @@ public:
   /// invalid).
   void send_dtmf(char digit);
   /// Stops, sends an RTCP BYE, closes the recorder (WAV header fixed), releases the port;
-  /// `done` runs once (on the transport thread, or at once if already closed) with the
-  /// summary. Idempotent: every caller's `done` runs, with the same summary.
+  /// `done` runs once the recording file is closed (on the engine's writer thread, or on the
+  /// transport thread without a recording; at once if already closed) with the summary. Idempotent: every caller's `done` runs, with the same summary.
   void close(std::function<void(call_media_summary)> done);
 
   /// The port's counters now (any thread).
@@ -124,10 +124,11 @@ public:
   struct session; ///< the transport-thread side (call_media.cpp)
 
 private:
-  call_media(udp_port port, std::shared_ptr<session> s) noexcept;
+  call_media(udp_port port, std::shared_ptr<session> s, file_writer& files) noexcept;
 
   udp_port port_;
   std::shared_ptr<session> session_;
+  file_writer* files_; ///< the engine's: where the recording is written
 
   mutable std::mutex mutex_;
   bool started_ = false;

@@ -1,5 +1,7 @@
 #include "transport/rtp/engine.hpp"
 
+#include "transport/rtp/file_writer.hpp"
+
 #include <utility> // before Asio, for GCC 12
 
 #include <boost/asio/basic_waitable_timer.hpp>
@@ -555,6 +557,7 @@ struct engine::impl {
   std::mutex mutex; ///< start/stop
   std::atomic<bool> running{false};
   std::atomic<unsigned> realtime{0};
+  file_writer files; ///< its own thread, from construction to destruction
 };
 
 engine::engine(engine_options opts)
@@ -633,6 +636,8 @@ void engine::stop() {
     t->ioc.restart();
     t->ioc.poll();
   }
+  // The closed ports' recordings: written and closed before stop() returns.
+  impl_->files.stop();
 }
 
 result<udp_port> engine::open_port(port_options opts) {
@@ -664,6 +669,9 @@ std::size_t engine::open_ports() const noexcept {
 }
 const engine_options& engine::options() const noexcept {
   return impl_->opts;
+}
+file_writer& engine::files() noexcept {
+  return impl_->files;
 }
 unsigned engine::realtime_threads() const noexcept {
   return impl_->realtime.load();

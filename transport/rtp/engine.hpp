@@ -5,6 +5,7 @@
 ///
 ///   engine (one per process)
 ///   ├── port_allocator            --rtp-ports pairs, bound on the media host
+///   ├── file_writer               thread gobi-rec: every recording's disk writes
 ///   └── transport thread i (×threads), each with its own io_context
 ///       ├── media_clock i         ticks every ptime; on_tick of its streams
 ///       └── udp_port ...          receive -> media_sink on this thread; send from here
@@ -76,6 +77,7 @@ struct endpoint {
 };
 
 class engine;
+class file_writer;
 
 /// One call's RTP and RTCP sockets on a transport thread. Move-only handle, owned by the call
 /// (its CALL actor); destroying it closes the port.
@@ -161,6 +163,8 @@ public:
   media_clock& clock(unsigned i) noexcept;
   /// Ports open now, over all threads.
   std::size_t open_ports() const noexcept;
+  /// The recordings' writer thread (stopped, writing synchronously, after stop()).
+  file_writer& files() noexcept;
   /// Transport threads running with the requested realtime priority.
   unsigned realtime_threads() const noexcept;
   const engine_options& options() const noexcept;

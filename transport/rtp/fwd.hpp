@@ -44,7 +44,8 @@ struct pipe_script;
 class memory_port;
 class memory_pipe;
 
-class file_byte_sink;
+class file_writer;
+class async_file_sink;
 struct media_timed_out;
 struct call_media_config;
 struct call_media_summary;
