@@ -2,6 +2,7 @@
 
 #include <speex/speex_resampler.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace gobi::media {
@@ -38,6 +39,18 @@ resampler& resampler::operator=(resampler&&) noexcept = default;
 std::size_t resampler::process(std::span<const std::int16_t> in,
                                std::span<std::int16_t> out) noexcept {
   if (!state_) return 0;
+  const bool silent =
+      std::all_of(in.begin(), in.end(), [](std::int16_t v) { return v == 0; });
+  if (silent && skip_silence_ && quiet_in_ >= quiet_history_samples) {
+    const std::uint64_t wide = std::uint64_t{in.size()} * out_rate_;
+    if (wide % in_rate_ == 0 && wide / in_rate_ <= out.size()) {
+      const auto n = static_cast<std::size_t>(wide / in_rate_);
+      std::fill_n(out.begin(), n, std::int16_t{0});
+      ++skipped_;
+      return n;
+    }
+  }
+  quiet_in_ = silent ? std::min(quiet_in_ + in.size(), quiet_history_samples) : 0;
   constexpr auto max = std::numeric_limits<spx_uint32_t>::max();
   auto in_len = static_cast<spx_uint32_t>(std::min<std::size_t>(in.size(), max));
   auto out_len = static_cast<spx_uint32_t>(std::min<std::size_t>(out.size(), max));
@@ -51,6 +64,7 @@ int resampler::output_latency() const noexcept {
 
 void resampler::reset() noexcept {
   if (state_) speex_resampler_reset_mem(raw(state_.get()));
+  quiet_in_ = 0;
 }
 
 } // namespace gobi::media

@@ -137,5 +137,48 @@ TEST_CASE("media resampler: a 1 kHz tone keeps its frequency, level and length")
     CHECK(rs.output_latency() >= 0);
   }
   CHECK_FALSE(resampler(8000, 16000, 11).ok());
+}
+
+TEST_CASE("media resampler: silence skips the filter and gives exactly what the filter gives") {
+  struct row {
+    std::uint32_t from, to;
+    int quality;
+  };
+  for (const auto& r : std::vector<row>{{8000, 16000, 3},
+                                        {16000, 8000, 3},
+                                        {16000, 48000, 3},
+                                        {48000, 16000, 3},
+                                        {8000, 16000, 10},
+                                        {16000, 8000, 10}}) {
+    CAPTURE(r.from);
+    CAPTURE(r.to);
+    CAPTURE(r.quality);
+    resampler fast{r.from, r.to, r.quality}, full{r.from, r.to, r.quality};
+    full.set_skip_silence(false);
+    const std::size_t in_frame = r.from / 50;
+    // Talk, silence, talk, silence...: 0.3 s of tone, 0.5 s of zeros, five times over.
+    std::vector<std::int16_t> in;
+    for (int i = 0; i < 5; ++i) {
+      const auto t = tone(440 + 200 * i, 8000, r.from * 3 / 10, r.from);
+      in.insert(in.end(), t.begin(), t.end());
+      in.insert(in.end(), r.from / 2, std::int16_t{0});
+    }
+    std::vector<std::int16_t> a(r.to), b(r.to);
+    for (std::size_t i = 0; i + in_frame <= in.size(); i += in_frame) {
+      const auto block = std::span<const std::int16_t>{in}.subspan(i, in_frame);
+      const auto na = fast.process(block, a), nb = full.process(block, b);
+      REQUIRE(na == nb);
+      REQUIRE(std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(na), b.begin()));
+    }
+    // Most of each 25-frame silence is skipped (the first frames fill the history with zeros).
+    CHECK(fast.skipped_blocks() >= 5 * 15);
+    CHECK(full.skipped_blocks() == 0);
+  }
+  // A block that does not convert to whole samples always runs the filter.
+  resampler odd{16000, 8000, 3};
+  std::vector<std::int16_t> zeros(7), out(100);
+  for (int i = 0; i < 1000; ++i)
+    (void)odd.process(zeros, out); // 3.5 samples out per block: never whole
+  CHECK(odd.skipped_blocks() == 0);
   CHECK_FALSE(resampler(0, 16000, 3).ok());
 }
