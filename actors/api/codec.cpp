@@ -410,9 +410,18 @@ void write(json::writer& w, const call_record& c) {
     w.null();
   text_or_null("endReason", c.end_reason);
   text_or_null("codec", c.codec);
-  w.field("srtp", c.srtp)
-      .field("hasRecording", !c.recording_path.empty())
-      .field("createdAt", format_iso8601(c.created_at));
+  w.field("srtp", c.srtp).field("hasRecording", !c.recording_path.empty()).field("dtmf", c.dtmf);
+  w.key("media");
+  if (c.media)
+    w.begin_object()
+        .field("packetsSent", c.media->packets_sent)
+        .field("packetsReceived", c.media->packets_received)
+        .field("packetsLost", c.media->packets_lost)
+        .field("jitterMs", c.media->jitter_ms)
+        .end_object();
+  else
+    w.null();
+  w.field("createdAt", format_iso8601(c.created_at));
   opt_time(w, "answeredAt", c.answered_at);
   opt_time(w, "endedAt", c.ended_at);
   w.key("durationMs");

@@ -15,6 +15,7 @@
 
 #include "actors/storage_actor.hpp"
 #include "domain/defaults.hpp"
+#include "domain/media/dtmf.hpp"
 #include "domain/sdp/session.hpp"
 #include "domain/sip/builder.hpp"
 #include "domain/sip/digest.hpp"
@@ -25,6 +26,7 @@
 #include <caf/weak_intrusive_ptr.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace gobi::actors {
@@ -173,6 +175,16 @@ result<sdp::srtp_key> fresh_key() {
   sdp::srtp_key out{};
   std::memcpy(out.data(), k->master.data(), out.size());
   return out;
+}
+
+/// What the call's media layer counted, for the record (jitter to 0.01 ms: finer is noise).
+call_media_stats media_stats_of(const rtp::call_media_summary& s) {
+  call_media_stats m;
+  m.packets_sent = static_cast<std::int64_t>(s.packets_sent);
+  m.packets_received = static_cast<std::int64_t>(s.packets_received);
+  m.packets_lost = static_cast<std::int64_t>(s.packets_lost);
+  m.jitter_ms = std::round(s.jitter_ms * 100.0) / 100.0;
+  return m;
 }
 
 // --- ending ----------------------------------------------------------------------------------
@@ -399,6 +411,20 @@ void on_reinvite(self_ptr self, const std::string& key, const sip::message& req)
   resp.add_header("Content-Type", "application/sdp");
   resp.body = sdp::to_string(st.answer);
   self->send(st.sip, atom::respond::value, key, std::move(resp));
+}
+
+/// A DTMF digit the caller sent: kept in the record, which is written at once so that the
+/// API shows the digits while the call lives.
+void on_dtmf(self_ptr self, const media::dtmf_received& d) {
+  auto& st = self->state;
+  spdlog::debug("call {}: DTMF {}", st.rec.id.value, d.digit);
+  if (!append_dtmf(st.rec, d.digit)) {
+    if (st.rec.dtmf.size() >= defaults::max_dtmf_digits)
+      spdlog::debug("call {}: DTMF {} not recorded: {} digits already", st.rec.id.value, d.digit,
+                    st.rec.dtmf.size());
+    return;
+  }
+  persist(self);
 }
 
 /// A request in the dialog (or a retransmitted/forked first INVITE).
@@ -635,8 +661,7 @@ call_actor::behavior_type common_behavior(self_ptr self) {
           send_bye(self);
           return finish(self, call_outcome::answered, st.rec.sip_status, "media timeout");
         }
-        if (auto* d = std::get_if<media::dtmf_received>(&e))
-          spdlog::debug("call {}: DTMF {}", st.rec.id.value, d->digit);
+        if (auto* d = std::get_if<media::dtmf_received>(&e)) on_dtmf(self, *d);
       },
       [self](atom::closed, rtp::call_media_summary& s) {
         auto& st = self->state;
@@ -647,6 +672,7 @@ call_actor::behavior_type common_behavior(self_ptr self) {
         }
         spdlog::debug("call {}: media closed: {} packets in, {} out, {} lost", st.rec.id.value,
                       s.packets_received, s.packets_sent, s.packets_lost);
+        if (st.media_started) st.rec.media = media_stats_of(s);
         persist(self);
         st.media_closed = true;
         if (!st.invite_pending)

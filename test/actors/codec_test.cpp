@@ -291,7 +291,8 @@ TEST_CASE("call records: camelCase, nulls for what is unset, duration from answe
                     R"("codec":null)",           R"("srtp":false)",
                     R"("hasRecording":false)",   R"("createdAt":"1970-01-01T00:00:01.000Z")",
                     R"("answeredAt":null)",      R"("endedAt":null)",
-                    R"("durationMs":null)"}) {
+                    R"("durationMs":null)",      R"("dtmf":"")",
+                    R"("media":null)"}) {
     CAPTURE(part);
     CHECK(live.find(part) != std::string::npos);
   }
@@ -310,12 +311,17 @@ TEST_CASE("call records: camelCase, nulls for what is unset, duration from answe
   c.recording_path = "/data/rec/call_1.wav";
   c.answered_at = 2000;
   c.ended_at = 62500;
+  c.dtmf = "159#";
+  c.media = call_media_stats{3000, 2990, 12, 1.25};
   auto ended = api::to_json(c);
   for (auto part : {R"("agentId":"agt_1")", R"("campaignId":"cmp_1")", R"("leadId":7)",
                     R"("trunkId":"trk_1")", R"("status":"ENDED")", R"("sipStatus":200)",
                     R"("outcome":"no-answer")", R"("endReason":"callee hung up")",
                     R"("codec":"PCMU/8000")", R"("srtp":true)", R"("hasRecording":true)",
-                    R"("answeredAt":"1970-01-01T00:00:02.000Z")", R"("durationMs":60500)"}) {
+                    R"("answeredAt":"1970-01-01T00:00:02.000Z")", R"("durationMs":60500)",
+                    R"("dtmf":"159#")",
+                    R"("media":{"packetsSent":3000,"packetsReceived":2990,"packetsLost":12,)"
+                    R"("jitterMs":1.25})"}) {
     CAPTURE(part);
     CHECK(ended.find(part) != std::string::npos);
   }

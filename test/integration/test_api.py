@@ -1932,9 +1932,12 @@ class CallsTest(GobidCase):
         self.trunk = self.ok("POST", "/sip-trunks", TRUNK, self.acct.token, status=201)
 
     def seed_call(self, call_id, created_at, status="ENDED", direction="OUTBOUND", agent=None,
-                  recording="", tenant=None, answered_at=None, ended_at=None, outcome=None):
+                  recording="", tenant=None, answered_at=None, ended_at=None, outcome=None,
+                  dtmf=None, media=None):
+        """A call record as telephony writes it; without `dtmf` and `media`, as gobid wrote
+        it before migration 7 (those columns are left to their defaults)."""
         sqlite = self.g.database.backend == "sqlite"
-        q = lambda v: "NULL" if v is None else (str(v) if isinstance(v, int) else
+        q = lambda v: "NULL" if v is None else (str(v) if isinstance(v, (int, float)) else
                                                  "'" + v.replace("'", "''") + "'")
         seed_sql(self.g, (
             "INSERT INTO calls (id, tenant_id, direction, status, agent_id, campaign_id, lead_id,"
@@ -1945,6 +1948,13 @@ class CallsTest(GobidCase):
             f" {q(call_id + '@gobi')}, {200 if answered_at else 0}, {q(outcome)},"
             f" {q('callee hung up' if outcome else '')}, 'PCMU/8000', {'0' if sqlite else 'false'},"
             f" {q(recording)}, {created_at}, {q(answered_at)}, {q(ended_at)}, {created_at});"))
+        if dtmf is not None or media is not None:
+            m = media or {}
+            seed_sql(self.g, (
+                f"UPDATE calls SET dtmf = {q(dtmf or '')}, packets_sent = {q(m.get('packetsSent'))},"
+                f" packets_received = {q(m.get('packetsReceived'))},"
+                f" packets_lost = {q(m.get('packetsLost'))}, jitter_ms = {q(m.get('jitterMs'))}"
+                f" WHERE id = {q(call_id)};"))
 
     def test_list_is_empty_and_filters_are_checked(self):
         self.assertEqual(self.assertList(self.ok("GET", "/calls", token=self.acct.token), 0), [])
@@ -2010,9 +2020,10 @@ class CallsTest(GobidCase):
             f.write(wav)
         sfx = secrets.token_hex(4)
         ids = {k: f"call_{k}_{sfx}" for k in ("recorded", "plain", "live", "gone", "foreign")}
+        media = {"packetsSent": 125, "packetsReceived": 120, "packetsLost": 3, "jitterMs": 1.5}
         self.seed_call(ids["recorded"], now - 4000, agent=self.agent["id"],
                        recording=os.path.join(rec_dir, "a.wav"), answered_at=now - 3900,
-                       ended_at=now - 1400, outcome="answered")
+                       ended_at=now - 1400, outcome="answered", dtmf="42#", media=media)
         self.seed_call(ids["plain"], now - 3000, direction="INBOUND", outcome="no-answer",
                        ended_at=now - 2000)
         self.seed_call(ids["live"], now - 2000, status="ANSWERED", agent=self.agent["id"],
@@ -2032,8 +2043,9 @@ class CallsTest(GobidCase):
         self.assertEqual(set(rec), {
             "id", "tenantId", "direction", "status", "agentId", "campaignId", "leadId", "trunkId",
             "numberId", "from", "to", "sipCallId", "sipStatus", "outcome", "endReason", "codec",
-            "srtp", "hasRecording", "createdAt", "answeredAt", "endedAt", "durationMs",
-            "updatedAt"})
+            "srtp", "hasRecording", "dtmf", "media", "createdAt", "answeredAt", "endedAt",
+            "durationMs", "updatedAt"})
+        self.assertEqual((rec["dtmf"], rec["media"]), ("42#", media))
         self.assertEqual((rec["status"], rec["agentId"], rec["campaignId"], rec["leadId"],
                           rec["trunkId"], rec["sipStatus"], rec["outcome"], rec["durationMs"],
                           rec["hasRecording"], rec["srtp"]),
@@ -2042,8 +2054,9 @@ class CallsTest(GobidCase):
         self.assertNotIn(rec_dir, json.dumps(rec))
         plain = items[2]
         self.assertEqual((plain["direction"], plain["sipStatus"], plain["answeredAt"],
-                          plain["durationMs"], plain["hasRecording"]),
-                         ("INBOUND", None, None, None, False))
+                          plain["durationMs"], plain["hasRecording"], plain["dtmf"],
+                          plain["media"]),
+                         ("INBOUND", None, None, None, False, "", None))
 
         def page(query):
             return [c["id"] for c in self.ok("GET", "/calls?" + query, token=tok)["items"]]
