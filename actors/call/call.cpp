@@ -2,6 +2,9 @@
 ///
 ///   inbound:  INVITE -> 100 (layer) -> 180 [RINGING] -> greeting ready (or answer_wait)
 ///             -> 200 + SDP answer [ANSWERED] -> ACK -> ... BYE either way -> [ENDED]
+///             late offer (INVITE without SDP, RFC 3264): the 200 carries our offer and the
+///             media starts with the answer in the ACK; an ACK without one, or an answer
+///             that fits nothing -> BYE [ENDED failed]
 ///             CANCEL before the 200 -> 487 (layer) -> [ENDED cancelled]
 ///   outbound: INVITE + SDP offer [DIALING] -> 180/183 [RINGING] (early media is not an
 ///             answer) -> 2xx [ANSWERED] -> ACK -> ... -> BYE -> [ENDED]
@@ -26,6 +29,7 @@
 #include <caf/weak_intrusive_ptr.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -177,6 +181,21 @@ result<sdp::srtp_key> fresh_key() {
   return out;
 }
 
+/// What a request's body is to the offer/answer exchange.
+enum class sdp_body { none, sdp, other };
+
+sdp_body body_of(const sip::message& m) {
+  if (m.body.empty()) return sdp_body::none;
+  auto ctype = m.header("Content-Type");
+  if (!ctype || ctype->find("application/sdp") == std::string::npos) return sdp_body::other;
+  return sdp_body::sdp;
+}
+
+std::string not_sdp(const sip::message& m) {
+  auto ctype = m.header("Content-Type");
+  return "the body is not SDP (Content-Type: " + (ctype ? *ctype : std::string{"none"}) + ")";
+}
+
 /// What the call's media layer counted, for the record (jitter to 0.01 ms: finer is noise).
 call_media_stats media_stats_of(const rtp::call_media_summary& s) {
   call_media_stats m;
@@ -289,6 +308,32 @@ result<std::shared_ptr<rtp::call_media>> open_media(self_ptr self) {
   });
 }
 
+/// Opens the call's media port on first use (its address and port go in our SDP).
+status ensure_media(self_ptr self) {
+  auto& st = self->state;
+  if (st.media) return unit;
+  auto m = open_media(self);
+  if (!m) return error{m.err().code, "no media port: " + m.err().message};
+  st.media = std::move(*m);
+  return unit;
+}
+
+/// Our offer (RFC 3264 5): every codec we have, SRTP per --srtp with a key per suite we
+/// offer. Keeps it in st.offer for the answer to be read against.
+status make_local_offer(self_ptr self) {
+  auto& st = self->state;
+  if (auto ok = ensure_media(self); !ok) return ok;
+  if (st.env.srtp != sdp::srtp_policy::off) {
+    while (st.keys.size() < caps().srtp_suites.size()) {
+      auto k = fresh_key();
+      if (!k) return error{k.err().code, "no SRTP key: " + k.err().message};
+      st.keys.push_back(*k);
+    }
+  }
+  st.offer = sdp::make_offer(caps(), local_endpoint(self), st.env.srtp, st.keys);
+  return unit;
+}
+
 status start_media(self_ptr self, const sdp::negotiated_media& m) {
   auto& st = self->state;
   st.negotiated = m;
@@ -351,34 +396,34 @@ void answer_inbound(self_ptr self) {
   resp.add_header("Allow", allow_methods);
   resp.add_header("User-Agent", "gobi");
   resp.add_header("Content-Type", "application/sdp");
-  resp.body = sdp::to_string(st.answer);
+  resp.body = sdp::to_string(st.late_offer ? st.offer : st.answer);
   auto d = sip::dialog::as_uas(st.invite, st.local_tag, our_contact(self));
   if (d) st.dialog = std::move(*d);
   self->send(st.sip, atom::respond::value, st.invite_key, std::move(resp));
   st.answered = true;
   st.rec.sip_status = 200;
   set_status(self, call_status::answered);
+  arm(self, call_timer::max_duration, st.env.max_call_duration);
+  if (st.late_offer) {
+    // The peer's address and codec come with the answer in the ACK (on_ack).
+    auto cseq = st.invite.cseq();
+    st.answer_due_in_ack = cseq ? cseq->number : 1;
+    return;
+  }
   if (auto ok = start_media(self, *st.negotiated); !ok) {
     spdlog::error("call {}: media did not start: {}", st.rec.id.value, ok.err().message);
     send_bye(self);
     return finish(self, call_outcome::failed, 200, "media failed: " + ok.err().message);
   }
-  arm(self, call_timer::max_duration, st.env.max_call_duration);
 }
 
 /// The SDP answer to an offer, with our media port (opened on first use).
 result<sdp::negotiated_media> negotiate_offer(self_ptr self, const sip::message& req) {
   auto& st = self->state;
-  auto ctype = req.header("Content-Type");
-  if (req.body.empty() || !ctype || ctype->find("application/sdp") == std::string::npos)
-    return error{errc::invalid_argument, "no SDP offer (offerless INVITEs are not supported)"};
+  if (body_of(req) != sdp_body::sdp) return error{errc::invalid_argument, not_sdp(req)};
   auto offer = sdp::parse(req.body);
   if (!offer) return error{errc::invalid_argument, "bad SDP: " + offer.err().message};
-  if (!st.media) {
-    auto m = open_media(self);
-    if (!m) return std::move(m).err();
-    st.media = std::move(*m);
-  }
+  if (auto ok = ensure_media(self); !ok) return std::move(ok).err();
   if (st.keys.empty()) {
     auto k = fresh_key();
     if (!k) return std::move(k).err();
@@ -392,14 +437,24 @@ result<sdp::negotiated_media> negotiate_offer(self_ptr self, const sip::message&
 
 void on_reinvite(self_ptr self, const std::string& key, const sip::message& req) {
   auto& st = self->state;
-  if (!req.body.empty()) {
-    ++st.sdp_version;
-    auto m = negotiate_offer(self, req);
-    if (!m) {
-      auto resp = sip::make_response(req, 488, {}, "Not Acceptable Here");
-      self->send(st.sip, atom::respond::value, key, std::move(resp));
-      return;
+  auto refuse = [&](int status, std::string_view reason) {
+    self->send(st.sip, atom::respond::value, key, sip::make_response(req, status, {}, reason));
+  };
+  ++st.sdp_version;
+  const sdp::session_description* ours = &st.answer;
+  if (req.body.empty()) {
+    // No offer (RFC 3261 14.2; a session refresh, say): ours goes in the 200 and the answer
+    // comes in the ACK, as for a late-offer INVITE.
+    if (auto ok = make_local_offer(self); !ok) {
+      spdlog::warn("call {}: re-INVITE: {}", st.rec.id.value, ok.err().message);
+      return refuse(500, "Server Internal Error");
     }
+    auto cseq = req.cseq();
+    st.answer_due_in_ack = cseq ? cseq->number : 0;
+    ours = &st.offer;
+  } else {
+    auto m = negotiate_offer(self, req);
+    if (!m) return refuse(488, "Not Acceptable Here");
     st.negotiated = *m;
     if (st.media_started)
       if (auto ok = st.media->update(*m); !ok)
@@ -409,8 +464,59 @@ void on_reinvite(self_ptr self, const std::string& key, const sip::message& req)
   resp.add_header("Contact", our_contact(self).to_string());
   resp.add_header("Allow", allow_methods);
   resp.add_header("Content-Type", "application/sdp");
-  resp.body = sdp::to_string(st.answer);
+  resp.body = sdp::to_string(*ours);
   self->send(st.sip, atom::respond::value, key, std::move(resp));
+}
+
+/// The answer to our offer that an ACK carries.
+result<sdp::negotiated_media> read_ack_answer(self_ptr self, const sip::message& ack) {
+  auto& st = self->state;
+  if (body_of(ack) != sdp_body::sdp)
+    return error{errc::invalid_argument, "ACK without an SDP answer to our offer"};
+  auto answer = sdp::parse(ack.body);
+  if (!answer)
+    return error{errc::invalid_argument, "bad SDP answer in the ACK: " + answer.err().to_string()};
+  auto m = sdp::process_answer(st.offer, *answer, st.env.srtp, st.keys, caps());
+  if (!m)
+    return error{errc::invalid_argument,
+                 "SDP answer in the ACK not acceptable: " + m.err().message};
+  return std::move(*m);
+}
+
+/// An ACK for one of our 2xx. When that 2xx carried our offer (late offer, or a re-INVITE
+/// without SDP), the ACK carries the answer (RFC 3261 13.2.1): the media starts with it or
+/// follows it.
+void on_ack(self_ptr self, const sip::message& ack) {
+  auto& st = self->state;
+  st.acked = true;
+  auto cseq = ack.cseq();
+  if (!st.answer_due_in_ack || !cseq || cseq->number != *st.answer_due_in_ack) return;
+  st.answer_due_in_ack.reset(); // a retransmitted ACK (for a retransmitted 200) is not read
+  if (st.ended) return;
+  auto m = read_ack_answer(self, ack);
+  if (st.media_started) {
+    // A re-INVITE's: a bad answer there leaves the session as it was, rather than end a call
+    // over a session refresh.
+    if (!m) {
+      spdlog::warn("call {}: re-INVITE: {}", st.rec.id.value, m.err().message);
+      return;
+    }
+    st.negotiated = *m;
+    if (auto ok = st.media->update(*m); !ok)
+      spdlog::warn("call {}: re-INVITE: {}", st.rec.id.value, ok.err().message);
+    return;
+  }
+  if (!m) {
+    spdlog::info("call {}: late offer failed: {}", st.rec.id.value, m.err().message);
+    send_bye(self);
+    return finish(self, call_outcome::failed, st.rec.sip_status, "late offer: " + m.err().message);
+  }
+  if (auto ok = start_media(self, *m); !ok) {
+    send_bye(self);
+    return finish(self, call_outcome::failed, st.rec.sip_status,
+                  "media failed: " + ok.err().message);
+  }
+  persist(self); // codec, srtp, recording path
 }
 
 /// A DTMF digit the caller sent: kept in the record, which is written at once so that the
@@ -617,7 +723,7 @@ call_actor::behavior_type common_behavior(self_ptr self) {
           return; // a retransmission the layer let through: nothing new
         on_request(self, key, p);
       },
-      [self](atom::sip_ack, sip_packet&) { self->state.acked = true; },
+      [self](atom::sip_ack, sip_packet& p) { on_ack(self, p.msg); },
       [self](atom::sip_resp, std::string& key, sip::message& resp) {
         auto& st = self->state;
         if (st.rec.direction == call_direction::outbound && (key == st.invite_key || key.empty()) &&
@@ -748,15 +854,37 @@ call_actor::behavior_type call_inbound(self_ptr self, telephony_env env, sip_end
   st.local_tag = sip::random_token();
   self->send(st.sip, atom::bind::value, st.rec.sip_call_id, caf::actor_cast<call_actor>(self));
   persist(self, true);
-  auto m = negotiate_offer(self, st.invite);
-  if (!m) {
-    auto resp = sip::make_response(st.invite, 488, st.local_tag, "Not Acceptable Here");
-    resp.add_header("Warning", "399 gobi \"" + m.err().message + "\"");
+  auto refuse = [&](int status, const std::string& why) {
+    auto resp = sip::make_response(st.invite, status, st.local_tag);
+    auto text = why; // a quoted-string (RFC 3261 20.43): no quotes inside
+    std::replace(text.begin(), text.end(), '"', '\'');
+    resp.add_header("Warning", "399 gobi \"" + text + "\"");
+    if (status == 415) resp.add_header("Accept", "application/sdp");
     self->send(st.sip, atom::respond::value, st.invite_key, std::move(resp));
-    finish(self, call_outcome::rejected, 488, m.err().message);
+    finish(self, status == 500 ? call_outcome::failed : call_outcome::rejected, status, why);
+  };
+  switch (body_of(st.invite)) {
+  case sdp_body::none:
+    // Late offer (RFC 3264): our offer goes in the 200, the answer comes in the ACK.
+    st.late_offer = true;
+    if (auto ok = make_local_offer(self); !ok) {
+      refuse(500, ok.err().message);
+      return common_behavior(self);
+    }
+    break;
+  case sdp_body::other:
+    refuse(415, not_sdp(st.invite));
     return common_behavior(self);
+  case sdp_body::sdp: {
+    auto m = negotiate_offer(self, st.invite);
+    if (!m) {
+      refuse(488, m.err().message);
+      return common_behavior(self);
+    }
+    st.negotiated = *m;
+    break;
   }
-  st.negotiated = *m;
+  }
   auto ringing = sip::make_response(st.invite, 180, st.local_tag);
   ringing.add_header("Contact", our_contact(self).to_string());
   self->send(st.sip, atom::respond::value, st.invite_key, std::move(ringing));
@@ -778,24 +906,10 @@ call_actor::behavior_type call_outbound(self_ptr self, telephony_env env, sip_en
   self->send(st.sip, atom::bind::value, st.rec.sip_call_id, caf::actor_cast<call_actor>(self));
   persist(self, true);
   ask_greeting(self);
-  auto m = open_media(self);
-  if (!m) {
-    finish(self, call_outcome::failed, 0, "no media port: " + m.err().message);
+  if (auto ok = make_local_offer(self); !ok) {
+    finish(self, call_outcome::failed, 0, ok.err().message);
     return common_behavior(self);
   }
-  st.media = std::move(*m);
-  auto policy = st.env.srtp;
-  if (policy != sdp::srtp_policy::off) {
-    for (std::size_t i = 0; i < caps().srtp_suites.size(); ++i) {
-      auto k = fresh_key();
-      if (!k) {
-        finish(self, call_outcome::failed, 0, "no SRTP key: " + k.err().message);
-        return common_behavior(self);
-      }
-      st.keys.push_back(*k);
-    }
-  }
-  st.offer = sdp::make_offer(caps(), local_endpoint(self), policy, st.keys);
   send_invite(self, make_invite(self, 1, st.rec.sip_call_id, sip::random_token()));
   arm(self, call_timer::ring, st.env.ring_timeout);
   return common_behavior(self);

@@ -153,9 +153,14 @@ struct call_state {
   // SDP and media
   std::shared_ptr<rtp::call_media> media;
   bool media_started = false;
-  sdp::session_description offer;  ///< outbound: our offer
+  /// Inbound INVITE without SDP (RFC 3264 late offer): our offer goes in the 200, the
+  /// answer comes in the ACK, and the media starts then.
+  bool late_offer = false;
+  /// The CSeq of the INVITE whose 2xx carried our offer: its ACK must carry the answer.
+  std::optional<std::uint32_t> answer_due_in_ack;
+  sdp::session_description offer;  ///< our last offer (outbound, late offer, re-INVITE w/o SDP)
   sdp::session_description answer; ///< inbound: our answer (re-sent on re-INVITE)
-  std::vector<sdp::srtp_key> keys; ///< ours, one per suite offered
+  std::vector<sdp::srtp_key> keys; ///< ours: one per suite offered; an answer uses keys[0]
   std::string sdp_session_id;      ///< o= session id, fixed for the call
   std::uint64_t sdp_version = 1;
   std::optional<sdp::negotiated_media> negotiated;

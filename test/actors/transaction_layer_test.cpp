@@ -100,6 +100,45 @@ TEST_CASE("transaction layer: 200 is retransmitted until the ACK, which reaches 
   CHECK(out.sends.empty());
 }
 
+TEST_CASE("transaction layer: the ACK for a 2xx reaches the TU with its body (late offer)") {
+  // RFC 3261 13.2.1: when the INVITE had no offer, the 200 has ours and the ACK the answer.
+  const std::string answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                             "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+  // A branch of its own (RFC 3261), and the INVITE's (RFC 2543 style): both reach the TU.
+  for (std::string branch : {"z9hG4bK-ack-2", "z9hG4bK-inv-1"}) {
+    CAPTURE(branch);
+    transaction_layer layer;
+    output out;
+    auto invite = parse(invite_text());
+    layer.on_message(invite, caller, millis{0}, out);
+    auto key = events_of<request_event>(out).at(0).key;
+    REQUIRE(layer.respond(key, sip::make_response(invite, 200, "b1"), millis{10}, out));
+    out.clear();
+    auto ack = "ACK sip:15551230001@127.0.0.1:5060 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=" +
+               branch +
+               "\r\n"
+               "From: <sip:alice@127.0.0.1:5070>;tag=a1\r\n"
+               "To: <sip:15551230001@127.0.0.1:5060>;tag=b1\r\n"
+               "Call-ID: call-1@127.0.0.1\r\n"
+               "CSeq: 1 ACK\r\n"
+               "Max-Forwards: 70\r\n"
+               "Content-Type: application/sdp\r\n"
+               "Content-Length: " +
+               std::to_string(answer.size()) + "\r\n\r\n" + answer;
+    layer.on_message(parse(ack), caller, millis{20}, out);
+    auto acks = events_of<ack_event>(out);
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].msg.body == answer);
+    REQUIRE(acks[0].msg.header("Content-Type") != nullptr);
+    CHECK(*acks[0].msg.header("Content-Type") == "application/sdp");
+    CHECK(acks[0].msg.cseq()->number == 1);
+    out.clear();
+    layer.on_timers(millis{5000}, out);
+    CHECK(out.sends.empty()); // the 200 is no longer retransmitted
+  }
+}
+
 TEST_CASE("transaction layer: no ACK for the 200 fails the server transaction") {
   transaction_layer layer;
   output out;

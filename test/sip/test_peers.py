@@ -109,6 +109,34 @@ class Scenarios(PeerCase):
         _, client = self.pair(scenario("peers/uas_hold.xml"), scenario("uac_hold.xml"))
         self.assertIn("hold answer a=recvonly", client.log_lines())
 
+    def test_late_offer_answered_in_the_ack(self):
+        server, client = self.pair(scenario("peers/uas_late_offer.xml"),
+                                   scenario("uac_late_offer.xml"))
+        invite, ack = [m for m in client.messages() if m.direction == "sent"
+                       and m.method in ("INVITE", "ACK")]
+        self.assertEqual(invite.body.strip(), "", "a late offer's INVITE has no SDP")
+        self.assertRegex(ack.body, r"m=audio \d+ RTP/AVP 0 101")
+        self.assertEqual([m for m in client.received(method="BYE") if m.status is None], [])
+        self.assertIn("ACK answer m=audio", " ".join(server.log_lines()))
+
+    def test_late_offer_refused_in_the_ack_gets_bye(self):
+        for name in ("uac_late_offer_no_answer.xml", "uac_late_offer_bad_answer.xml"):
+            with self.subTest(scenario=name):
+                _, client = self.pair(scenario("peers/uas_late_offer.xml"), scenario(name))
+                byes = [m for m in client.received(method="BYE") if m.status is None]
+                self.assertEqual(len(byes), 1, client.report())
+
+    def test_late_offer_refusal_needs_the_bye(self):
+        """The scenario must catch a callee that takes an ACK without an answer and goes on
+        (SIPp's own uas: it never hangs up)."""
+        server = Sipp(self.workdir, "server", "uas", timeout_s=20).start()
+        self.procs.append(server)
+        server.wait_bound()
+        client = Sipp(self.workdir, "client", scenario("uac_late_offer_no_answer.xml"),
+                      remote=(LOOPBACK, server.local_port), service="1", timeout_s=20)
+        self.procs.append(client)
+        self.assertNotEqual(client.run(), 0, client.report())
+
     def test_no_ack_sees_retransmitted_200(self):
         _, client = self.pair("uas", scenario("uac_no_ack.xml"))
         ok_invite = client.received(status=200, method="INVITE")

@@ -17,7 +17,8 @@ import tempfile
 import unittest
 
 from sip_harness import (INBOUND_NUMBER, SIPP_PCAPS, UNKNOWN_NUMBER, Sipp, TelephonyGobid, active_seconds, describe_calls, require_path,
-                         require_gobid_telephony, require_tool, scenario, successful_calls)
+                         free_udp_range, require_gobid_telephony, require_tool, scenario,
+                         successful_calls)
 from test_peers import digest_ok, parse_digest
 
 INBOUND_USER = INBOUND_NUMBER.lstrip("+")
@@ -194,6 +195,72 @@ class Inbound(SippCase):
         self.assertGreater(media["packetsSent"], 200, call)
         self.assertTrue(0 < media["packetsReceived"] <= 266, call)
         self.assertGreaterEqual(media["jitterMs"], 0, call)
+
+    def test_late_offer_answer_in_the_ack(self):
+        """RFC 3264 late offer: an INVITE without SDP. gobid's 200 carries its offer, the ACK
+        the answer (PCMU). SIPp echoes the RTP it gets back to gobid, so the greeting shows on
+        both channels of the recording only if gobid sent it to the answer's address."""
+        before = self.call_ids()
+        echo_port, _ = free_udp_range(4)  # SIPp echoes on -mp and -mp + 2
+        s = self.sipp("late-offer", scenario("uac_late_offer.xml"), service=INBOUND_USER,
+                      duration_ms=5000, extra=["-rtp_echo", "-mp", str(echo_port)])
+        s.run()
+        self.assert_sipp_ok(s)
+        for provisional in s.received(status=180) + s.received(status=183):
+            self.assertEqual(provisional.body.strip(), "", "no SDP before the answer")
+        ok = s.received(status=200, method="INVITE")[0]
+        self.assertIn("application/sdp", ok.headers.get("content-type", ""))
+        self.assertRegex(ok.body, r"m=audio \d+ RTP/AVP ")
+        self.assertNotIn("a=crypto", ok.body, "--srtp off: no keys in the offer")
+        call = self.new_calls(before, 1, 15, "the late-offer call ENDED")[0]
+        self.assertEqual((call["outcome"], call["sipStatus"]), ("answered", 200), call)
+        self.assertRegex(str(call["codec"]), r"(?i)pcmu", call)
+        self.assertEqual(call["dtmf"], "", call)
+        self.assertGreater(call["media"]["packetsSent"], 100, call)
+        self.assertGreater(call["media"]["packetsReceived"], 100, call)
+        rec = self.t.recording(call["id"])
+        agent = active_seconds(rec.channels[1], rec.rate)
+        echoed = active_seconds(rec.channels[0], rec.rate)
+        self.assertGreater(agent, 1.0, f"right (agent) channel nearly silent: {agent:.2f} s")
+        self.assertGreater(echoed, 1.0, f"no greeting came back from SIPp's echo ({echoed:.2f} "
+                           "s): gobid did not send to the address of the answer in the ACK")
+
+    def _late_offer_refused(self, name, reason):
+        before = self.call_ids()
+        s = self.sipp(name, scenario(name + ".xml"), service=INBOUND_USER)
+        s.run()
+        self.assert_sipp_ok(s)  # the scenario waits for gobid's BYE
+        call = self.new_calls(before, 1, 15, "the refused late-offer call ENDED")[0]
+        self.assertEqual((call["outcome"], call["sipStatus"]), ("failed", 200), call)
+        self.assertIn(reason, call["endReason"], call)
+        self.assertIsNone(call["media"], "no media ran")
+        self.assertIsNone(call["codec"], call)
+        self.assertFalse(call["hasRecording"], call)
+
+    def test_late_offer_ack_without_sdp_gets_bye(self):
+        self._late_offer_refused("uac_late_offer_no_answer", "ACK without an SDP answer")
+
+    def test_late_offer_answer_that_fits_nothing_gets_bye(self):
+        self._late_offer_refused("uac_late_offer_bad_answer", "not acceptable")
+
+
+class LateOfferSrtpOptional(SippCase):
+    srtp = "optional"
+
+    def test_late_offer_has_keys_and_takes_a_plain_answer(self):
+        """--srtp optional: the offer in the 200 is RTP/AVP with a key per suite (best effort,
+        RFC 4568 / draft-ietf-mmusic-best-effort-srtp); a plain RTP answer is taken."""
+        before = self.call_ids()
+        s = self.sipp("late-offer-srtp", scenario("uac_late_offer.xml"), service=INBOUND_USER,
+                      duration_ms=500)
+        s.run()
+        self.assert_sipp_ok(s)
+        offer = s.received(status=200, method="INVITE")[0].body
+        self.assertRegex(offer, r"m=audio \d+ RTP/AVP ")
+        self.assertRegex(offer, r"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\S{40}")
+        self.assertRegex(offer, r"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:\S{40}")
+        call = self.new_calls(before, 1, 15, "the late-offer call ENDED")[0]
+        self.assertEqual((call["outcome"], call["srtp"]), ("answered", False), call)
 
 
 class MediaTimeout(SippCase):
