@@ -43,7 +43,7 @@ namespace gobi::storage::detail {
 #define GOBI_CALL_COLUMNS                                                                          \
   "id, tenant_id, direction, status, agent_id, campaign_id, lead_id, trunk_id, number_id, "        \
   "caller, callee, sip_call_id, sip_status, outcome, end_reason, codec, srtp, recording_path, "    \
-  "dtmf, packets_sent, packets_received, packets_lost, jitter_ms, created_at, answered_at, "        \
+  "dtmf, packets_sent, packets_received, packets_lost, jitter_ms, created_at, answered_at, "       \
   "ended_at, updated_at"
 
 // --- reading rows: each answers errc::storage for a value the domain cannot parse ----------

@@ -76,8 +76,8 @@ TEST_CASE("model: a call record keeps DTMF digits in order, up to the cap") {
     const char* sent;
     const char* kept;
   };
-  for (auto r : {row{"159", "159"}, row{"*0#", "*0#"}, row{"ABCD", "ABCD"},
-                 row{"1x2", "12"}, row{"abcd", ""}, row{"E!", ""}}) {
+  for (auto r : {row{"159", "159"}, row{"*0#", "*0#"}, row{"ABCD", "ABCD"}, row{"1x2", "12"},
+                 row{"abcd", ""}, row{"E!", ""}}) {
     CAPTURE(r.sent);
     call_record c;
     for (const char* p = r.sent; *p != '\0'; ++p)
