@@ -5,7 +5,8 @@
 # <= 150 KB per call; 200 Opus calls.
 #
 #   bench/call_bench.sh [--calls 1000] [--duration 20] [--codec pcmu|opus] [--rate 100]
-#                       [--media-threads 1] [--loadgen-threads 1] [--nice N]
+#                       [--media-threads 1] [--loadgen-threads 1] [--loadgen-receive poll|event]
+#                       [--nice N]
 #
 # --duration is the steady-state window measured once every call is up; each call lasts
 # ramp (calls / rate) + duration + 5 s. BUILD=dir uses an existing build (else a Release
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/call_lib.sh"
 
-calls=1000 duration=20 codec=pcmu rate=100 media_threads=1 lg_threads=1 nice=0
+calls=1000 duration=20 codec=pcmu rate=100 media_threads=1 lg_threads=1 lg_receive=poll nice=0
 while (($#)); do
   case $1 in
     --calls) calls=$2 ;;
@@ -28,9 +29,11 @@ while (($#)); do
     --rate) rate=$2 ;;
     --media-threads) media_threads=$2 ;;
     --loadgen-threads) lg_threads=$2 ;;
+    --loadgen-receive) lg_receive=$2 ;;
     --nice) nice=$2 ;;
     *) echo "usage: $0 [--calls N] [--duration S] [--codec pcmu|opus] [--rate R]" \
-         "[--media-threads T] [--loadgen-threads T] [--nice N]" >&2; exit 2 ;;
+         "[--media-threads T] [--loadgen-threads T] [--loadgen-receive poll|event] [--nice N]" >&2
+       exit 2 ;;
   esac
   shift 2
 done
@@ -55,7 +58,7 @@ ramp=$(((calls + rate - 1) / rate))
 talk=$((ramp + duration + 5))
 lg_out=$bench_dir/loadgen.out
 nice -n "$nice" "$LOADGEN" --target "127.0.0.1:$sip_port" --number "$number" --calls "$calls" --rate "$rate" \
-  --duration "$talk" --codec "$codec" --rtp-ports 40000-49999 --threads "$lg_threads" \
+  --duration "$talk" --codec "$codec" --rtp-ports 40000-49999 --threads "$lg_threads" --rtp-receive "$lg_receive" \
   >"$lg_out" 2>"$bench_dir/loadgen.err" &
 lg_pid=$!
 

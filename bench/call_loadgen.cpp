@@ -5,7 +5,7 @@
 //
 //   gobi-loadgen [--target 127.0.0.1:5060] [--number +15550100000] [--calls 100] [--rate 50]
 //                [--duration 30] [--codec pcmu|opus] [--rtp-ports 40000-49999] [--threads 1]
-//                [--sip-port 0] [--warmup 1]
+//                [--sip-port 0] [--warmup 1] [--rtp-receive poll|event]
 //
 // Reports calls attempted / answered / failed (by SIP status; "timeout" when no final answer
 // came), INVITE -> 200 set-up time, the inbound spacing of the callee's RTP (p50/p99/max and
@@ -16,8 +16,11 @@
 //
 // Threads: SIP runs on the main thread (one Asio UDP socket, one plain state machine per call,
 // a 5 ms timer for retransmissions, hang-ups and the ramp); media runs on the RTP engine's
-// transport threads (--threads). Arrival times are the engine's user-space receive times on
-// those threads, so a busy loadgen adds its own jitter to what it measures.
+// transport threads (--threads). With --rtp-receive poll (the default) each call's RTP socket
+// is read on its clock tick and arrival times are the kernel's receive stamps (SO_TIMESTAMPNS),
+// so a busy loadgen does not add its own scheduling jitter to what it measures; with event,
+// every packet wakes a transport thread and arrival times are its user-space receive times
+// (as measured before 2026-11-22, session 3).
 //
 // Per call (SIP over UDP, RFC 3261 timers simplified: T1 = 500 ms, T2 = 4 s):
 //
@@ -77,6 +80,7 @@ struct options {
   unsigned threads = 1;       ///< RTP transport threads
   std::uint16_t sip_port = 0; ///< local SIP port; 0 = any
   double warmup_s = 1;        ///< each call's first seconds left out of the spacing figures
+  bool poll_rtp = true;       ///< --rtp-receive poll|event (engine_options::poll_rtp)
 };
 
 constexpr auto t1 = 500ms;                // RFC 3261 T1
@@ -363,6 +367,7 @@ public:
     eo.host = "127.0.0.1";
     eo.ports = *range;
     eo.threads = o_.threads;
+    eo.poll_rtp = o_.poll_rtp;
     engine_ = std::make_unique<rtp::engine>(eo);
     if (auto s = engine_->start(); !s) {
       std::fprintf(stderr, "rtp engine: %s\n", s.err().message.c_str());
@@ -881,6 +886,9 @@ bool parse_args(int argc, char** argv, options& o) {
       o.codec = v;
     } else if (a == "--rtp-ports") {
       o.rtp_ports = v;
+    } else if (a == "--rtp-receive") {
+      if (v != "poll" && v != "event") return false;
+      o.poll_rtp = v == "poll";
     } else if (!number || n < 0) {
       return false;
     } else if (a == "--calls" && n >= 1) {
@@ -910,7 +918,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: gobi-loadgen [--target HOST:PORT] [--number +1555...] [--calls N] "
                  "[--rate CALLS_PER_S] [--duration S] [--codec pcmu|opus] [--rtp-ports A-B] "
-                 "[--threads T] [--sip-port P] [--warmup S]\n");
+                 "[--threads T] [--sip-port P] [--warmup S] [--rtp-receive poll|event]\n");
     return 2;
   }
   auto loop = make_payloads(o.codec);

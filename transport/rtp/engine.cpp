@@ -10,14 +10,19 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,6 +45,9 @@ using timer_type =
 /// Receive buffer per socket. RTP audio datagrams are far smaller; one that fills the buffer
 /// may have been truncated by the kernel, so it is counted as malformed, never delivered cut.
 constexpr std::size_t receive_buffer_bytes = 2048;
+/// Datagrams one recvmmsg(2) of a polled RTP socket takes at most (a call gets one per 20 ms;
+/// more after a burst, and the poll repeats while the batch comes back full).
+constexpr unsigned poll_batch = 4;
 /// Timer slack of the transport threads (Linux default: 50 us). Clock ticks are timers, and
 /// the slack is added to every wake-up, so keep it small.
 constexpr unsigned long transport_timer_slack_ns = 1000;
@@ -96,7 +104,35 @@ struct io_thread {
 
   std::mutex post_mutex;
   bool running = true;
+
+  /// Shared by every polled port of this thread (one poll at a time): recvmmsg's buffers.
+  struct poll_buffers {
+    std::array<std::array<std::byte, receive_buffer_bytes>, poll_batch> data;
+    std::array<::mmsghdr, poll_batch> msgs;
+    std::array<::iovec, poll_batch> iov;
+    std::array<::sockaddr_storage, poll_batch> from;
+    std::array<std::array<char, CMSG_SPACE(sizeof(::timespec))>, poll_batch> control;
+  };
+  std::unique_ptr<poll_buffers> polling = std::make_unique<poll_buffers>();
 };
+
+namespace {
+/// The kernel's receive time of a datagram (SO_TIMESTAMPNS, CLOCK_REALTIME) on the steady
+/// clock: `steady_now` less how long ago it arrived; `steady_now` when there is none.
+time_point arrival_of(const ::msghdr& h, time_point steady_now, const ::timespec& real_now) {
+  for (auto* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(const_cast<::msghdr*>(&h), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPNS) continue;
+    ::timespec ts;
+    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    const auto ago = std::chrono::seconds(real_now.tv_sec - ts.tv_sec) +
+                     std::chrono::nanoseconds(real_now.tv_nsec - ts.tv_nsec);
+    if (ago <= duration::zero()) return steady_now;
+    if (ago > std::chrono::seconds(1)) return steady_now - std::chrono::seconds(1);
+    return steady_now - std::chrono::duration_cast<duration>(ago);
+  }
+  return steady_now;
+}
+} // namespace
 
 // --- media_clock ---------------------------------------------------------------------------
 
@@ -207,8 +243,11 @@ clock_stats media_clock::stats() const noexcept {
 
 /// A port's state, on its transport thread. Pending receives and timers hold a shared_ptr to
 /// it, so it lives until the last of them has completed after close.
-struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port::impl> {
-  impl(std::shared_ptr<io_thread> t, port_lease l, const std::string& host, port_options o)
+struct udp_port::impl final : media_port,
+                              clocked_stream,
+                              std::enable_shared_from_this<udp_port::impl> {
+  impl(std::shared_ptr<io_thread> t, port_lease l, const std::string& host, port_options o,
+       bool poll)
       : thread(std::move(t))
       , lease(std::move(l))
       , rtp(thread->ioc.get_executor())
@@ -218,19 +257,32 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
       , rtp_port(lease.rtp_port())
       , ipv6(lease.ipv6())
       , opts(o)
+      , poll_rtp(poll)
       , rtp_latch(o.latch)
       , rtcp_latch(o.latch) {}
 
   // --- set up on the creating thread, before anyone else sees the port
   status adopt_sockets() {
-    const auto proto = lease.ipv6() ? udp::v6() : udp::v4();
     error_code ec;
-    rtp.assign(proto, lease.take_rtp_fd(), ec);
-    if (!ec) rtcp.assign(proto, lease.take_rtcp_fd(), ec);
-    if (!ec) rtp.non_blocking(true, ec); // sends fail fast (would_block) instead of waiting
-    if (!ec) rtcp.non_blocking(true, ec);
+    rtcp.assign(lease.ipv6() ? udp::v6() : udp::v4(), lease.take_rtcp_fd(), ec);
+    if (!ec) rtcp.non_blocking(true, ec); // sends fail fast (would_block) instead of waiting
     if (ec) return make_error(errc::internal, "cannot adopt RTP sockets: " + ec.message());
+    // The RTP socket stays a plain descriptor until start() knows whether it is polled: one
+    // in Asio's reactor is registered with epoll, and every datagram would wake the thread.
+    rtp_fd = lease.take_rtp_fd();
+    const int flags = ::fcntl(rtp_fd, F_GETFL);
+    if (flags < 0 || ::fcntl(rtp_fd, F_SETFL, flags | O_NONBLOCK) != 0)
+      return make_error(errc::internal, "cannot make the RTP socket non-blocking");
+    if (poll_rtp) { // polled arrivals are stamped by the kernel, not by the poll
+      const int on = 1;
+      if (::setsockopt(rtp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+        return make_error(errc::internal, "cannot enable RTP receive timestamps");
+    }
     return unit;
+  }
+
+  ~impl() override {
+    if (rtp_fd >= 0) ::close(rtp_fd);
   }
 
   // --- everything below runs on the port's thread
@@ -248,10 +300,22 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
     sink = std::move(s);
     if (out) {
       stream = std::move(out);
-      thread->clock->add(stream); // on the clock's thread: at once
+      // Polled: the port is the clock's stream, reads its RTP socket and then ticks `stream`.
+      polled = poll_rtp;
+      if (polled)
+        thread->clock->add(shared_from_this()); // on the clock's thread: at once
+      else
+        thread->clock->add(stream);
     }
     last_rtp = steady_clock::now();
-    receive(true);
+    if (!polled) {
+      error_code ec;
+      rtp.assign(ipv6 ? udp::v6() : udp::v4(), rtp_fd, ec);
+      if (!ec) {
+        rtp_fd = -1; // Asio's now
+        receive(true);
+      }
+    }
     receive(false);
     arm_timeout();
   }
@@ -279,11 +343,15 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
   void close_here() {
     if (closed) return;
     closed = true;
-    if (stream) thread->clock->remove(stream); // on the clock's thread: at once
+    if (polled)
+      thread->clock->remove(shared_from_this()); // on the clock's thread: at once
+    else if (stream)
+      thread->clock->remove(stream);
     timer.cancel();
     error_code ec;
     rtp.close(ec);
     rtcp.close(ec);
+    if (rtp_fd >= 0) ::close(std::exchange(rtp_fd, -1));
     lease = port_lease{}; // sockets closed: the pair may go to the next call
     if (slot < thread->ports.size() && thread->ports[slot] == this) {
       thread->ports[slot] = thread->ports.back();
@@ -311,15 +379,60 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
     if (closed || ec == net::error::operation_aborted) return;
     if (!ec) {
       auto& buf = on_rtp_socket ? rtp_buf : rtcp_buf;
-      deliver(on_rtp_socket, std::span(buf.data(), n), on_rtp_socket ? rtp_from : rtcp_from);
+      deliver(on_rtp_socket, std::span(buf.data(), n), on_rtp_socket ? rtp_from : rtcp_from,
+              steady_clock::now());
       if (closed) return; // the sink closed the port
     }
     // Other errors (an ICMP error reported on the socket) do not stop reception.
     receive(on_rtp_socket);
   }
 
-  void deliver(bool on_rtp_socket, std::span<std::byte> d, const udp::endpoint& src) {
-    const auto now = steady_clock::now();
+  /// The clock's tick for this port (polled mode): what arrived since the last one, then the
+  /// outbound stream.
+  void on_tick(const media_tick& t) override {
+    if (closed) return;
+    poll();
+    if (!closed && stream) stream->on_tick(t);
+  }
+
+  /// Reads every datagram waiting on the RTP socket, a batch per recvmmsg(2).
+  void poll() {
+    auto& b = *thread->polling;
+    for (;;) {
+      for (unsigned i = 0; i < poll_batch; ++i) {
+        b.iov[i] = {b.data[i].data(), b.data[i].size()};
+        auto& h = b.msgs[i].msg_hdr;
+        h.msg_name = &b.from[i];
+        h.msg_namelen = sizeof b.from[i];
+        h.msg_iov = &b.iov[i];
+        h.msg_iovlen = 1;
+        h.msg_control = b.control[i].data();
+        h.msg_controllen = b.control[i].size();
+        h.msg_flags = 0;
+      }
+      const int n = ::recvmmsg(rtp_fd, b.msgs.data(), poll_batch, MSG_DONTWAIT, nullptr);
+      if (n <= 0) return; // nothing waiting (EAGAIN), or an ICMP error reported: next tick
+      const auto steady_now = steady_clock::now();
+      ::timespec real_now{};
+      ::clock_gettime(CLOCK_REALTIME, &real_now);
+      for (int i = 0; i < n; ++i) {
+        const auto& h = b.msgs[static_cast<unsigned>(i)].msg_hdr;
+        udp::endpoint src;
+        if (h.msg_namelen > src.capacity()) continue;
+        std::memcpy(src.data(), h.msg_name, h.msg_namelen);
+        src.resize(h.msg_namelen);
+        const auto len = (h.msg_flags & MSG_TRUNC) ? receive_buffer_bytes
+                                                   : b.msgs[static_cast<unsigned>(i)].msg_len;
+        deliver(true, std::span(b.data[static_cast<unsigned>(i)].data(), len), src,
+                arrival_of(h, steady_now, real_now));
+        if (closed) return; // the sink closed the port
+      }
+      if (static_cast<unsigned>(n) < poll_batch) return;
+    }
+  }
+
+  void deliver(bool on_rtp_socket, std::span<std::byte> d, const udp::endpoint& src,
+               time_point now) {
     const auto kind = d.size() < receive_buffer_bytes ? classify(d) : datagram_kind::other;
     if (kind == datagram_kind::other || (!on_rtp_socket && kind == datagram_kind::rtp)) {
       malformed.add();
@@ -392,24 +505,29 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
 
   // media_port: the chain's sending side.
   send_result send_rtp(std::span<const std::byte> p) override {
-    return send(rtp, rtp_latch.target(), p, rtp_out);
+    return send(rtp_handle(), rtp_latch.target(), p, rtp_out);
   }
   send_result send_rtcp(std::span<const std::byte> p) override {
-    if (rtcp_mux) return send(rtp, rtp_latch.target(), p, rtcp_out);
-    return send(rtcp, rtcp_latch.target(), p, rtcp_out);
+    if (rtcp_mux) return send(rtp_handle(), rtp_latch.target(), p, rtcp_out);
+    return send(rtcp.native_handle(), rtcp_latch.target(), p, rtcp_out);
   }
-  send_result send(udp_socket& s, const udp::endpoint* to, std::span<const std::byte> p,
-                   counter& sent) {
+  /// The RTP socket's descriptor, wherever it is (plain, or in Asio's reactor).
+  int rtp_handle() noexcept { return rtp_fd >= 0 ? rtp_fd : rtp.native_handle(); }
+  /// One sendto(2) on a non-blocking socket: what a socket's send_to would do, minus Asio.
+  send_result send(int fd, const udp::endpoint* to, std::span<const std::byte> p, counter& sent) {
     if (closed) return send_result::closed;
     if (!to) {
       send_dropped.add();
       return send_result::no_remote;
     }
-    error_code ec;
-    s.send_to(net::buffer(p.data(), p.size()), *to, 0, ec);
-    if (ec) {
+    ssize_t n;
+    do {
+      n = ::sendto(fd, p.data(), p.size(), 0, to->data(), static_cast<socklen_t>(to->size()));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
       send_dropped.add();
-      return ec == net::error::would_block ? send_result::would_block : send_result::failed;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? send_result::would_block
+                                                      : send_result::failed;
     }
     sent.add();
     bytes_out.add(p.size());
@@ -424,12 +542,15 @@ struct udp_port::impl final : media_port, std::enable_shared_from_this<udp_port:
   const std::uint16_t rtp_port;
   const bool ipv6;
   port_options opts;
+  const bool poll_rtp; ///< the engine polls RTP sockets on clock ticks (engine_options)
+  int rtp_fd = -1;     ///< the RTP socket while it is not in `rtp` (polled, or not started)
 
   // Port's thread only.
   std::shared_ptr<media_sink> sink;
   std::shared_ptr<clocked_stream> stream;
   source_latch<udp::endpoint> rtp_latch, rtcp_latch;
   bool rtcp_mux = false;
+  bool polled = false; ///< registered with the clock itself (poll_rtp and a stream)
   bool started = false;
   bool closed = false;
   bool timed_out = false;
@@ -648,7 +769,8 @@ result<udp_port> engine::open_port(port_options opts) {
   auto t = *std::min_element(threads.begin(), threads.end(), [](const auto& a, const auto& b) {
     return a->port_count.load() < b->port_count.load();
   });
-  auto p = std::make_shared<udp_port::impl>(t, std::move(lease).value(), impl_->opts.host, opts);
+  auto p = std::make_shared<udp_port::impl>(t, std::move(lease).value(), impl_->opts.host, opts,
+                                            impl_->opts.poll_rtp);
   if (auto s = p->adopt_sockets(); !s) return std::move(s).err();
   t->port_count.fetch_add(1);
   t->run_or_post([p] { p->register_here(); });

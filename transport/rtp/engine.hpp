@@ -9,6 +9,7 @@
 ///   └── transport thread i (×threads), each with its own io_context
 ///       ├── media_clock i         ticks every ptime; on_tick of its streams
 ///       └── udp_port ...          receive -> media_sink on this thread; send from here
+///                                 (RTP read on the port's clock tick, see poll_rtp)
 ///
 /// A call's port lives on one transport thread for its whole life, with its clock: the
 /// inbound chain runs from packet arrival and the outbound stream from the clock's tick, on
@@ -43,6 +44,16 @@ struct engine_options {
   unsigned clock_phases = 4;
   /// Pairs one open_port() tries before giving up (ports held by other processes).
   unsigned bind_attempts = 64;
+  /// How a port with an outbound stream reads its RTP socket. true: on its stream's clock
+  /// tick, just before the stream runs, with one recvmmsg(2) (arrival times from the kernel's
+  /// SO_TIMESTAMPNS stamps, so the jitter buffer and RTCP jitter see when packets really came);
+  /// no wake-up and no epoll event per packet. Measured: at 300 calls the RTP thread made
+  /// 30,000 recvfrom calls a second (half of them EAGAIN after a packet) and 6,400 context
+  /// switches (docs/benchmarks.md, "Calls"). A packet waits in the socket up to one ptime
+  /// instead of in the jitter buffer. false: every socket is event-driven (epoll), e.g. for
+  /// a load generator that times arrivals itself. RTCP and ports without a stream are always
+  /// event-driven.
+  bool poll_rtp = true;
   /// SCHED_FIFO priority (1-99) for the transport threads; 0 = normal scheduling. Keeps the
   /// pacing steady on a busy machine (CAF workers, STT, compiles). Needs CAP_SYS_NICE or an
   /// rtprio limit; without them the threads stay on normal scheduling (see realtime_threads()).

@@ -322,3 +322,81 @@ TEST_CASE("rtp engine: port handles outlive stop() and the engine itself") {
   b.close();
   a = udp_port{};
 }
+
+namespace {
+/// Records each RTP packet's arrival time and when the sink saw it.
+class timing_sink final : public media_sink {
+public:
+  verdict on_rtp(std::span<std::byte>, time_point arrival) override {
+    std::lock_guard lock(mutex_);
+    times_.push_back({arrival, steady_clock::now()});
+    return verdict::accepted;
+  }
+  verdict on_rtcp(std::span<std::byte>, time_point) override { return verdict::accepted; }
+  void on_media_timeout(duration) override {}
+
+  struct seen {
+    time_point arrival, delivered;
+  };
+  std::vector<seen> times() const {
+    std::lock_guard lock(mutex_);
+    return times_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<seen> times_;
+};
+
+class counting_stream final : public clocked_stream {
+public:
+  void on_tick(const media_tick&) override { ticks.fetch_add(1); }
+  std::atomic<int> ticks{0};
+};
+} // namespace
+
+TEST_CASE("rtp udp_port: polled RTP is read on the stream's tick, stamped by the kernel") {
+  for (const bool poll : {true, false}) {
+    CAPTURE(poll);
+    engine_options o;
+    o.host = "127.0.0.1";
+    o.ports = port_range{45000, 45099};
+    o.threads = 1;
+    o.poll_rtp = poll;
+    engine e(o);
+    REQUIRE(e.start().ok());
+    auto p = open(e);
+    auto sink = std::make_shared<timing_sink>();
+    auto stream = std::make_shared<counting_stream>();
+    p.start(sink, stream);
+    REQUIRE(eventually([&] { return stream->ticks.load() > 0; }));
+
+    // A burst of 10, more than one recvmmsg batch: all of it arrives, in order, with arrival
+    // times between the first send and the moment the sink saw each packet.
+    udp_peer peer;
+    const auto before = steady_clock::now();
+    for (std::uint16_t s = 1; s <= 10; ++s)
+      peer.send_to(p.local_rtp_port(), rtp_bytes(s, 0x77));
+    REQUIRE(eventually([&] { return sink->times().size() == 10; }));
+    for (const auto& t : sink->times()) {
+      CHECK(t.arrival >= before);
+      CHECK(t.arrival <= t.delivered);
+    }
+    CHECK(p.stats().rtp_in == 10);
+    // The stream still ticks once per period, whether the port polls or not.
+    const int ticks = stream->ticks.load();
+    REQUIRE(eventually([&] { return stream->ticks.load() >= ticks + 3; }));
+    p.close();
+  }
+}
+
+TEST_CASE("rtp udp_port: a port without a stream is event-driven even when the engine polls") {
+  auto e = make_engine(45100, 1); // poll_rtp by default
+  auto p = open(*e);
+  auto sink = std::make_shared<recording_sink>();
+  p.start(sink); // no outbound stream: nothing ticks the port
+  udp_peer peer;
+  peer.send_to(p.local_rtp_port(), rtp_bytes(1, 0x88));
+  REQUIRE(eventually([&] { return sink->count(false) == 1; }));
+  CHECK(e->clock(0).streams() == 0);
+}
