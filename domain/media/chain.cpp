@@ -258,15 +258,31 @@ std::span<const std::uint8_t> outbound_chain::tick(media_time now) {
   current_.origin = got > 0 ? frame_origin::audio : frame_origin::silence;
   head_stage_->on_frame(current_.view());
   ++tick_index_;
-  if (got > 0) {
-    played_ += got;
-    if (queued_ == 0) {
-      const std::size_t position = played_;
-      played_ = 0;
-      if (on_event_) on_event_(playback_finished{samples_to_ms(position), false});
-    }
-  }
+  played(got);
   return sender_->last_packet();
+}
+
+void outbound_chain::skip(media_time now) {
+  have_tick_ = true;
+  last_tick_ = now;
+  ++skipped_ticks_;
+  const std::uint32_t offset = tick_index_ * units_per_frame_;
+  ++tick_index_;
+  if (dtmf_ && dtmf_->next(offset)) return; // a digit's packet was due: the audio waits
+  const std::size_t got = std::min(queued_, frame_samples);
+  head_ = (head_ + got) % queue_.size();
+  queued_ -= got;
+  played(got);
+}
+
+void outbound_chain::played(std::size_t got) {
+  if (got == 0) return;
+  played_ += got;
+  if (queued_ == 0) {
+    const std::size_t position = played_;
+    played_ = 0;
+    if (on_event_) on_event_(playback_finished{samples_to_ms(position), false});
+  }
 }
 
 sender_info outbound_chain::make_sender_info(std::uint64_t ntp_timestamp,

@@ -176,6 +176,13 @@ public:
 
   /// Exactly one RTP packet for this 20 ms tick (valid until the next tick).
   std::span<const std::uint8_t> tick(media_time now);
+  /// A tick the media clock missed (it woke a period or more late): the timeline moves on as
+  /// if a frame had been sent (20 ms of queued audio dropped, playback_finished when that
+  /// empties the queue, RTP timestamp advanced, DTMF timing kept), but nothing runs through
+  /// the stages and no packet is made, so a late clock does less work, not more. The receiver
+  /// sees a timestamp jump without a sequence gap, as after silence suppression.
+  void skip(media_time now);
+  std::uint64_t skipped_ticks() const noexcept { return skipped_ticks_; }
 
   std::size_t queued_samples() const noexcept { return queued_; }
   std::size_t queue_capacity() const noexcept { return queue_.size(); }
@@ -188,11 +195,14 @@ private:
   friend result<std::unique_ptr<outbound_chain>> build_outbound_chain(const outbound_options& o);
   outbound_chain() = default;
   std::size_t pop(std::span<std::int16_t> out) noexcept;
+  /// `got` samples of the queue went out (or were skipped): playback_finished when it is empty.
+  void played(std::size_t got);
 
   codec_params codec_;
   event_callback on_event_;
   std::uint32_t units_per_frame_ = 160;
   std::uint32_t tick_index_ = 0;
+  std::uint64_t skipped_ticks_ = 0;
   bool have_tick_ = false;
   media_time last_tick_{};
   // Playout queue: a ring of 16 kHz samples.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace gobi::media {
@@ -50,6 +51,13 @@ wav_writer::wav_writer(byte_sink& sink, std::uint32_t sample_rate_hz, std::uint1
 bool wav_writer::write(std::span<const std::int16_t> interleaved) {
   if (!ok_ || closed_) return false;
   if (data_bytes_ + interleaved.size() * 2 > max_data_bytes) return ok_ = false;
+  if constexpr (std::endian::native == std::endian::little) { // the file's order already
+    const std::span<const std::uint8_t> raw{
+        reinterpret_cast<const std::uint8_t*>(interleaved.data()), interleaved.size() * 2};
+    if (!sink_.write(raw)) return ok_ = false;
+    data_bytes_ += raw.size();
+    return true;
+  }
   // Little-endian on the wire whatever the host: convert through a small stack buffer.
   std::array<std::uint8_t, 2048> buf;
   for (std::size_t i = 0; i < interleaved.size();) {

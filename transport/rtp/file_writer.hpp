@@ -4,7 +4,7 @@
 /// recording, so the media threads never wait on the page cache or the disk.
 ///
 ///   media thread:  recorder ─> async_file_sink::write   (memcpy into the file's chunk)
-///                                   │ full chunk (32 KB, about half a second of stereo 16 kHz)
+///                                   │ full chunk (16 KB, a quarter second of stereo 16 kHz)
 ///                                   ▼
 ///   writer thread:  queue ─> pwrite(fd, chunk, offset) ... ─> close(fd) ─> done(ok)
 ///
@@ -35,7 +35,9 @@
 namespace gobi::rtp {
 
 struct file_writer_options {
-  std::size_t chunk_bytes = 32 * 1024; ///< a sink hands its bytes over in chunks of this size
+  /// A sink hands its bytes over in chunks of this size: a quarter of a second of stereo
+  /// 16 kHz, so the buffer a recorded call holds stays small (memory goal: 150 KB per call).
+  std::size_t chunk_bytes = 16 * 1024;
   std::size_t max_pending_bytes = std::size_t{64} << 20; ///< queued bytes beyond: dropped
   std::size_t pooled_chunks = 64; ///< empty chunks kept for reuse (no malloc per chunk)
 };

@@ -237,6 +237,44 @@ TEST_CASE("media chain: outbound sends exactly one packet per tick") {
   }
 }
 
+TEST_CASE("media chain: skipped ticks move the outbound timeline on without a packet") {
+  events ev;
+  outbound_options o;
+  o.codec = codec_params::pcmu();
+  o.ssrc = 0x5eed;
+  o.initial_sequence = 100;
+  o.initial_timestamp = 1000;
+  o.on_event = ev.callback();
+  collecting_sink tap{"tap"};
+  o.tap = &tap;
+  auto a = must(build_outbound_chain(o));
+  const auto tone = test::tone(1000, 8000, 1600, 16000); // 100 ms: 5 frames
+  REQUIRE(a->play(tone) == 1600);
+  media_time now{0};
+  rtp_packet first, after;
+  const auto p0 = a->tick(now);
+  REQUIRE(parse_rtp(p0, first) == rtp_error::ok);
+  for (int i = 1; i <= 3; ++i) // the clock woke 60 ms late
+    a->skip(now + i * 20ms);
+  CHECK(a->skipped_ticks() == 3);
+  CHECK(a->queued_samples() == 320); // 4 frames gone: one sent, three skipped
+  CHECK(tap.samples.size() == 320);  // the skipped frames never reached the stages
+  CHECK(ev.of<playback_finished>().empty());
+  const auto p1 = a->tick(now + 80ms);
+  REQUIRE(parse_rtp(p1, after) == rtp_error::ok);
+  CHECK(after.sequence == 101);             // no sequence gap: nothing was sent
+  CHECK(after.timestamp == 1000 + 4 * 160); // but the timestamp kept real time
+  const auto done = ev.of<playback_finished>();
+  REQUIRE(done.size() == 1); // the last frame went out: the greeting counts as played
+  CHECK(done[0].position == 100ms);
+  // Skipping the rest of a queue finishes the playback too.
+  REQUIRE(a->play(tone) == 1600);
+  for (int i = 0; i < 5; ++i)
+    a->skip(now + 100ms + i * 20ms);
+  CHECK(a->queued_samples() == 0);
+  CHECK(ev.of<playback_finished>().size() == 2);
+}
+
 TEST_CASE("media chain: a 1 kHz tone sent by A arrives at B as a 1 kHz tone") {
   struct net {
     const char* what;
