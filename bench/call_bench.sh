@@ -5,8 +5,8 @@
 # <= 150 KB per call; 200 Opus calls.
 #
 #   bench/call_bench.sh [--calls 1000] [--duration 20] [--codec pcmu|opus] [--rate 100]
-#                       [--media-threads 1] [--loadgen-threads 1] [--loadgen-receive poll|event]
-#                       [--nice N]
+#                       [--media-threads 1] [--media-priority 0] [--loadgen-threads 1]
+#                       [--loadgen-receive poll|event] [--nice N]
 #
 # --duration is the steady-state window measured once every call is up; each call lasts
 # ramp (calls / rate) + duration + 5 s. BUILD=dir uses an existing build (else a Release
@@ -20,7 +20,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/call_lib.sh"
 
-calls=1000 duration=20 codec=pcmu rate=100 media_threads=1 lg_threads=1 lg_receive=poll nice=0
+calls=1000 duration=20 codec=pcmu rate=100 media_threads=1 media_priority=0 lg_threads=1
+lg_receive=poll nice=0
 while (($#)); do
   case $1 in
     --calls) calls=$2 ;;
@@ -28,11 +29,13 @@ while (($#)); do
     --codec) codec=$2 ;;
     --rate) rate=$2 ;;
     --media-threads) media_threads=$2 ;;
+    --media-priority) media_priority=$2 ;;
     --loadgen-threads) lg_threads=$2 ;;
     --loadgen-receive) lg_receive=$2 ;;
     --nice) nice=$2 ;;
     *) echo "usage: $0 [--calls N] [--duration S] [--codec pcmu|opus] [--rate R]" \
-         "[--media-threads T] [--loadgen-threads T] [--loadgen-receive poll|event] [--nice N]" >&2
+         "[--media-threads T] [--media-priority P] [--loadgen-threads T]" \
+         "[--loadgen-receive poll|event] [--nice N]" >&2
        exit 2 ;;
   esac
   shift 2
@@ -43,7 +46,7 @@ GOBI_BENCH_LOG_LEVEL=${GOBI_BENCH_LOG_LEVEL:-warn}
 sip_port=$(free_port)
 number=+12125550100
 start_gobid --sip-port "$sip_port" --rtp-ports 20000-29999 --max-calls $((calls * 2 + 100)) \
-  --media-threads "$media_threads" --srtp off
+  --media-threads "$media_threads" --media-priority "$media_priority" --srtp off
 lg_pid=
 trap 'kill $lg_pid $gobid_pid 2>/dev/null; wait $gobid_pid 2>/dev/null; rm -rf "$bench_dir"' EXIT
 provision_inbound "$number"
@@ -85,7 +88,8 @@ wait "$lg_pid" || true
 result=$(tail -n 1 "$lg_out")
 
 echo "machine: $(machine); load average at the end of the window: $load"
-echo "gobid: --media-threads $media_threads --srtp off; $calls $codec calls at $rate/s," \
+echo "gobid: --media-threads $media_threads --media-priority $media_priority --srtp off;" \
+  "$calls $codec calls at $rate/s," \
   "steady window $duration s; nice $nice"
 grep -E '^  ' "$lg_out" | sed 's/^/loadgen /'
 python3 - "$result" "$cpu0" "$cpu1" "$lg_cpu0" "$lg_cpu1" "$t0" "$t1" "$clk_tck" "$rss_idle" \

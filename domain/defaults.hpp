@@ -39,6 +39,9 @@ inline constexpr std::int64_t answer_wait_ms = 2000;  ///< inbound: answer at mo
 inline constexpr std::size_t max_dtmf_digits = 64;    ///< DTMF digits kept in a call record
 inline constexpr const char* srtp_policy = "optional"; ///< off | optional | required
 inline constexpr unsigned media_threads = 1;          ///< RTP transport threads (media clocks)
+/// SCHED_FIFO priority of the RTP threads (0: normal scheduling). Off by default: it needs
+/// CAP_SYS_NICE or an rtprio limit, and an operator's decision to let media preempt the box.
+inline constexpr int media_priority = 0;
 inline constexpr unsigned sip_threads = 1;            ///< SIP transport threads
 inline constexpr std::int64_t busy_retry_after_s = 5; ///< Retry-After on 486/503 for capacity
 

@@ -20,6 +20,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,9 @@ struct api_config {
   std::string storage_backend;
   login_throttle::options throttle;         ///< per account (e-mail)
   login_throttle::options address_throttle; ///< per client address: more lenient (NAT)
+  /// Writes /health's "media" value (the RTP engine's clocks and the recording writer); none
+  /// without telephony. Called on the API actor's thread; must only read counters.
+  std::function<void(json::writer&)> media_health;
 };
 
 struct cached_body {

@@ -201,8 +201,12 @@ void health(self_ptr self, const exchange& x) {
     .field("status", "ok")
     .field("version", "0.1.0")
     .field("storage", st.cfg.storage_backend)
-    .field("uptimeSeconds", (st.cfg.now() - st.started_at) / 1000)
-    .end_object();
+    .field("uptimeSeconds", (st.cfg.now() - st.started_at) / 1000);
+  if (st.cfg.media_health) {
+    w.key("media");
+    st.cfg.media_health(w);
+  }
+  w.end_object();
   reply(x, 200, w.take());
 }
 

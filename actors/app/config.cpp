@@ -155,6 +155,14 @@ std::vector<setting> settings() {
         c.media_threads = *n;
         return unit;
       }},
+    S{"--media-priority", "GOBI_MEDIA_PRIORITY", "rtp.priority",
+      [](config& c, const std::string& w, const std::string& v) -> status {
+        auto n = parse_int<int>(w, v, 0, 99, "a SCHED_FIFO priority (0 = off, 1-99)");
+        if (!n)
+          return std::move(n).err();
+        c.media_priority = *n;
+        return unit;
+      }},
     S{"--max-calls", "GOBI_MAX_CALLS", "calls.max",
       [](config& c, const std::string& w, const std::string& v) -> status {
         auto n = parse_int<std::int64_t>(w, v, 1, 1000000, "a number of calls");
@@ -368,6 +376,7 @@ Options (each also from the TOML config and the environment; flags win):
   --rtp-ports A-B               RTP port range                GOBI_RTP_PORTS [20000-29999]
   --srtp off|optional|required  SRTP (SDES) on calls           GOBI_SRTP      [optional]
   --media-threads N             RTP threads (media clocks)    GOBI_MEDIA_THREADS [1]
+  --media-priority N            RTP threads SCHED_FIFO 1-99, 0 off GOBI_MEDIA_PRIORITY [0]
   --max-calls N                 live calls; 503 above         GOBI_MAX_CALLS [2000]
   --media-timeout S             end a call after S s without RTP GOBI_MEDIA_TIMEOUT [30]
   --ring-timeout S              outbound: no answer after S s GOBI_RING_TIMEOUT [60]

@@ -30,6 +30,7 @@ struct config {
   std::uint16_t rtp_port_max = defaults::rtp_port_max;
   std::string srtp = defaults::srtp_policy; ///< off | optional | required
   unsigned media_threads = defaults::media_threads;
+  int media_priority = defaults::media_priority; ///< SCHED_FIFO of the RTP threads; 0 = off
   std::int64_t max_calls = defaults::max_calls;
   std::int64_t media_timeout_s = defaults::media_timeout_s;
   std::int64_t ring_timeout_s = defaults::ring_timeout_s;

@@ -10,7 +10,9 @@
 #include "actors/root.hpp"
 #include "domain/auth.hpp"
 #include "transport/http/server.hpp"
+#include "transport/json/json.hpp"
 #include "transport/rtp/engine.hpp"
+#include "transport/rtp/file_writer.hpp"
 #include "transport/sip/transport.hpp"
 
 #include <caf/actor_system.hpp>
@@ -91,6 +93,42 @@ private:
   actors::sip_endpoint_actor endpoint_;
 };
 
+/// /health's "media": each media thread's clock (how late its wake-ups came, how long its
+/// ticks took) and the recording writer's queue. Counters since start; any thread.
+void write_media_health(json::writer& w, rtp::engine& e) {
+  using ms = std::chrono::duration<double, std::milli>;
+  using us = std::chrono::duration<double, std::micro>;
+  w.begin_object()
+      .field("threads", static_cast<std::int64_t>(e.threads()))
+      .field("openPorts", static_cast<std::int64_t>(e.open_ports()));
+  w.key("clocks").begin_array();
+  for (unsigned i = 0; i < e.threads(); ++i) {
+    const auto c = e.clock(i).stats();
+    const double mean_work =
+        c.ticks ? us(c.total_tick_work).count() / static_cast<double>(c.ticks) : 0.0;
+    w.begin_object()
+        .field("streams", static_cast<std::int64_t>(c.streams))
+        .field("wakeUps", static_cast<std::int64_t>(c.ticks))
+        .field("lateWakeUps", static_cast<std::int64_t>(c.late))
+        .field("skippedWakeUps", static_cast<std::int64_t>(c.skipped))
+        .field("maxLatenessMs", ms(c.max_lateness).count())
+        .field("meanWorkUs", mean_work)
+        .field("maxWorkUs", us(c.max_tick_work).count())
+        .end_object();
+  }
+  w.end_array();
+  const auto f = e.files().stats();
+  w.key("recordings")
+      .begin_object()
+      .field("open", static_cast<std::int64_t>(f.files_opened - f.files_closed))
+      .field("bytesWritten", static_cast<std::int64_t>(f.bytes_written))
+      .field("pendingBytes", static_cast<std::int64_t>(f.pending_bytes))
+      .field("chunksDropped", static_cast<std::int64_t>(f.chunks_dropped))
+      .field("writeErrors", static_cast<std::int64_t>(f.write_errors))
+      .end_object();
+  w.end_object();
+}
+
 int fatal(const std::string& what) {
   spdlog::critical("{}", what);
   std::cerr << "gobid: " << what << '\n';
@@ -155,7 +193,9 @@ int run(const app::config& cfg) {
   media_opts.host = cfg.sip_host;
   media_opts.ports = {cfg.rtp_port_min, cfg.rtp_port_max};
   media_opts.threads = cfg.media_threads;
-  auto media = std::make_unique<rtp::engine>(media_opts);
+  media_opts.realtime_priority = cfg.media_priority;
+  // Shared with /health's reader, which may run until the actor system is gone.
+  auto media = std::make_shared<rtp::engine>(media_opts);
   auto stop_all = [&](std::initializer_list<caf::actor_addr> hs) {
     for (auto& h : hs)
       caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
@@ -193,6 +233,10 @@ int run(const app::config& cfg) {
     return fatal("--sip-port: " + ok.err().message);
   }
   if (cfg.sip_port == 0) spdlog::warn("--sip-port 0: SIP bound to port {}", transport->port());
+  if (cfg.media_priority > 0 && media->realtime_threads() < media->threads())
+    spdlog::warn("--media-priority {}: {} of {} RTP threads run SCHED_FIFO (needs CAP_SYS_NICE "
+                 "or an rtprio limit); the others use normal scheduling",
+                 cfg.media_priority, media->realtime_threads(), media->threads());
 
   actors::api_config api_cfg;
   api_cfg.storage = storage_h;
@@ -204,6 +248,7 @@ int run(const app::config& cfg) {
   api_cfg.counters = counters;
   api_cfg.storage_backend = backend;
   api_cfg.calls = calls_h;
+  api_cfg.media_health = [media](json::writer& w) { write_media_health(w, *media); };
   api_cfg.throttle.free_attempts = defaults::login_free_attempts;
   api_cfg.throttle.window_s = defaults::login_window_s;
   api_cfg.throttle.max_delay_s = defaults::login_max_delay_s;

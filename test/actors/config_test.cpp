@@ -59,6 +59,16 @@ TEST_CASE("file < environment < flags") {
   CHECK(r->cfg.rtp_port_min == 30000);
   CHECK(r->cfg.rtp_port_max == 30100);
   CHECK(r->cfg.heartbeat_timeout_s == 5);
+
+  r = app::load_config({"--config", write_toml("[rtp]\npriority = 20\nthreads = 2\n")},
+                       env_of({}));
+  REQUIRE(r.ok());
+  CHECK(r->cfg.media_priority == 20);
+  CHECK(r->cfg.media_threads == 2);
+  r = app::load_config({"--config", write_toml(""), "--media-priority", "5"},
+                       env_of({{"GOBI_MEDIA_PRIORITY", "9"}}));
+  REQUIRE(r.ok());
+  CHECK(r->cfg.media_priority == 5);
 }
 
 TEST_CASE("a bad value names where it came from") {
@@ -81,6 +91,7 @@ TEST_CASE("a bad value names where it came from") {
     {{"--log-level", "loud"}, {}, "", "--log-level: 'loud' is not a log level"},
     {{"--scheduler", "fifo"}, {}, "", "--scheduler: 'fifo' is not a scheduler policy"},
     {{"--bogus"}, {}, "", "--bogus: unknown option"},
+    {{"--media-priority", "100"}, {}, "", "--media-priority: '100'"},
     {{"--http-port"}, {}, "", "--http-port: needs a value"},
     {{}, {{"GOBI_DEMO", "maybe"}}, "", "GOBI_DEMO (environment): 'maybe' is not a boolean"},
   };

@@ -276,6 +276,20 @@ class HealthAndRoutingTest(GobidCase):
         self.assertEqual(r.status, 200, repr(r))
         self.assertEqual(r.json["status"], "ok")
         self.assertEqual(r.json["storage"], BACKEND)
+        # The media engine's state, for operators: one clock per media thread, the recorder.
+        media = r.json["media"]
+        self.assertEqual(media["threads"], 1)
+        self.assertGreaterEqual(media["openPorts"], 0)
+        self.assertEqual(len(media["clocks"]), 1)
+        clock = media["clocks"][0]
+        self.assertGreater(clock["wakeUps"], 0)  # the clock ticks from start-up
+        for k in ("streams", "lateWakeUps", "skippedWakeUps", "maxLatenessMs", "meanWorkUs",
+                  "maxWorkUs"):
+            self.assertGreaterEqual(clock[k], 0, k)
+        rec = media["recordings"]
+        self.assertEqual(set(rec), {"open", "bytesWritten", "pendingBytes", "chunksDropped",
+                                    "writeErrors"})
+        self.assertEqual((rec["chunksDropped"], rec["writeErrors"]), (0, 0))
 
     def test_canonical_prefix_and_api_alias(self):
         acct = self.register()

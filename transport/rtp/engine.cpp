@@ -678,6 +678,7 @@ struct engine::impl {
   std::mutex mutex; ///< start/stop
   std::atomic<bool> running{false};
   std::atomic<unsigned> realtime{0};
+  std::atomic<unsigned> launched{0}; ///< threads that have set themselves up
   file_writer files; ///< its own thread, from construction to destruction
 };
 
@@ -704,6 +705,7 @@ status engine::start() {
   impl_->allocator.emplace(std::move(alloc).value());
 
   impl_->realtime = 0;
+  impl_->launched = 0;
   // Clocks start one period from now, shifted so that they do not all wake at once.
   const auto start = steady_clock::now() + o.ptime;
   const auto sub_period = o.ptime / o.clock_phases;
@@ -717,7 +719,8 @@ status engine::start() {
   }
   for (auto& t : impl_->threads) {
     t->clock->impl_->arm();
-    t->thread = std::thread([raw = t.get(), prio = o.realtime_priority, rt = &impl_->realtime] {
+    t->thread = std::thread([raw = t.get(), prio = o.realtime_priority, rt = &impl_->realtime,
+                             up = &impl_->launched] {
       ::prctl(PR_SET_TIMERSLACK, transport_timer_slack_ns);
       const auto name = "gobi-rtp-" + std::to_string(raw->index);
       ::pthread_setname_np(::pthread_self(), name.c_str());
@@ -726,9 +729,14 @@ status engine::start() {
         sp.sched_priority = prio;
         if (::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &sp) == 0) rt->fetch_add(1);
       }
+      up->fetch_add(1);
+      up->notify_all();
       raw->ioc.run();
     });
   }
+  // Every thread has its name and scheduling before start() returns (realtime_threads()).
+  for (auto n = impl_->launched.load(); n < o.threads; n = impl_->launched.load())
+    impl_->launched.wait(n);
   impl_->running = true;
   return unit;
 }
