@@ -6,7 +6,11 @@
 #
 #   bench/call_bench.sh [--calls 1000] [--duration 20] [--codec pcmu|opus] [--rate 100]
 #                       [--media-threads 1] [--media-priority 0] [--loadgen-threads 1]
-#                       [--loadgen-receive poll|event] [--nice N]
+#                       [--loadgen-receive poll|event] [--talk greeting|continuous] [--nice N]
+#
+# --talk continuous makes the agent's greeting long enough to last the whole call, so gobid
+# encodes speech (not silence) on every call throughout: the worst case for the outbound path.
+# The default is one 4 s greeting sentence, then silence from the agent.
 #
 # --duration is the steady-state window measured once every call is up; each call lasts
 # ramp (calls / rate) + duration + 5 s. BUILD=dir uses an existing build (else a Release
@@ -21,7 +25,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/call_lib.sh"
 
 calls=1000 duration=20 codec=pcmu rate=100 media_threads=1 media_priority=0 lg_threads=1
-lg_receive=poll nice=0
+lg_receive=poll talk_mode=greeting nice=0
 while (($#)); do
   case $1 in
     --calls) calls=$2 ;;
@@ -32,10 +36,11 @@ while (($#)); do
     --media-priority) media_priority=$2 ;;
     --loadgen-threads) lg_threads=$2 ;;
     --loadgen-receive) lg_receive=$2 ;;
+    --talk) talk_mode=$2 ;;
     --nice) nice=$2 ;;
     *) echo "usage: $0 [--calls N] [--duration S] [--codec pcmu|opus] [--rate R]" \
          "[--media-threads T] [--media-priority P] [--loadgen-threads T]" \
-         "[--loadgen-receive poll|event] [--nice N]" >&2
+         "[--loadgen-receive poll|event] [--talk greeting|continuous] [--nice N]" >&2
        exit 2 ;;
   esac
   shift 2
@@ -49,7 +54,13 @@ start_gobid --sip-port "$sip_port" --rtp-ports 20000-29999 --max-calls $((calls 
   --media-threads "$media_threads" --media-priority "$media_priority" --srtp off
 lg_pid=
 trap 'kill $lg_pid $gobid_pid 2>/dev/null; wait $gobid_pid 2>/dev/null; rm -rf "$bench_dir"' EXIT
-provision_inbound "$number"
+ramp=$(((calls + rate - 1) / rate))
+talk=$((ramp + duration + 5))
+case $talk_mode in
+  greeting) provision_inbound "$number" ;;
+  continuous) provision_inbound "$number" 100000 $(((talk + 3) / 4 + 1)) ;; # ~4 s a sentence
+  *) echo "--talk: greeting or continuous" >&2; exit 2 ;;
+esac
 if ((nice != 0)); then
   for task in /proc/"$gobid_pid"/task/*; do renice -n "$nice" -p "${task##*/}" >/dev/null; done
 fi
@@ -57,8 +68,6 @@ sleep 1
 clk_tck=$(getconf CLK_TCK)
 rss_idle=$(proc_rss_kb "$gobid_pid")
 
-ramp=$(((calls + rate - 1) / rate))
-talk=$((ramp + duration + 5))
 lg_out=$bench_dir/loadgen.out
 nice -n "$nice" "$LOADGEN" --target "127.0.0.1:$sip_port" --number "$number" --calls "$calls" --rate "$rate" \
   --duration "$talk" --codec "$codec" --rtp-ports 40000-49999 --threads "$lg_threads" --rtp-receive "$lg_receive" \
@@ -89,7 +98,7 @@ result=$(tail -n 1 "$lg_out")
 
 echo "machine: $(machine); load average at the end of the window: $load"
 echo "gobid: --media-threads $media_threads --media-priority $media_priority --srtp off;" \
-  "$calls $codec calls at $rate/s," \
+  "$calls $codec calls at $rate/s, agent talk: $talk_mode," \
   "steady window $duration s; nice $nice"
 grep -E '^  ' "$lg_out" | sed 's/^/loadgen /'
 python3 - "$result" "$cpu0" "$cpu1" "$lg_cpu0" "$lg_cpu1" "$t0" "$t1" "$clk_tck" "$rss_idle" \

@@ -16,12 +16,16 @@ json_field() { # json_field KEY: reads a JSON object on stdin, prints .KEY
   python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"
 }
 
-# provision_inbound NUMBER [MAX_CONCURRENT=100000]: an agent with a greeting, taking up to
-# MAX_CONCURRENT calls (above: 486 Busy Here), deployed, and NUMBER routed to it.
+# provision_inbound NUMBER [MAX_CONCURRENT=100000] [GREETING_REPEATS=1]: an agent with a
+# greeting (one sentence, about 4 s, said GREETING_REPEATS times), taking up to MAX_CONCURRENT
+# calls (above: 486 Busy Here), deployed, and NUMBER routed to it.
 provision_inbound() {
-  local agent
+  local agent greeting=""
+  for _ in $(seq "${3:-1}"); do
+    greeting+="Hello, this is the gobi benchmark. How can I help you today? "
+  done
   agent=$(api POST /api/v1/agents "{\"name\":\"Bench agent\",\"systemPrompt\":\"You are a benchmark agent.\",
-    \"greetingMessage\":\"Hello, this is the gobi benchmark. How can I help you today?\",
+    \"greetingMessage\":\"${greeting% }\",
     \"maxConcurrentCalls\":${2:-100000}}" | json_field id)
   api POST "/api/v1/agents/$agent/deploy" >/dev/null
   api POST /api/v1/phone-numbers "{\"number\":\"$1\",\"agentId\":\"$agent\"}" >/dev/null

@@ -317,12 +317,23 @@ opus_encoder_stage::opus_encoder_stage(opus_encoder enc, std::uint8_t payload_ty
     , enc_(std::move(enc)) {}
 
 void opus_encoder_stage::on_frame(const frame_view& f) {
+  const bool silent =
+      std::all_of(f.samples.begin(), f.samples.end(), [](std::int16_t v) { return v == 0; });
+  if (silent && quiet_frames_ >= quiet_frames_before_reuse && payload_size_ > 0) {
+    ++reused_;
+    send(f, std::span<const std::uint8_t>{payload_.data(), payload_size_});
+    return;
+  }
   const int n = enc_.encode(f.samples, payload_);
   if (n <= 0) {
     ++errors_;
+    payload_size_ = 0;
+    quiet_frames_ = 0;
     return;
   }
-  send(f, std::span<const std::uint8_t>{payload_.data(), static_cast<std::size_t>(n)});
+  payload_size_ = static_cast<std::size_t>(n);
+  quiet_frames_ = silent ? std::min(quiet_frames_ + 1, quiet_frames_before_reuse) : 0;
+  send(f, std::span<const std::uint8_t>{payload_.data(), payload_size_});
 }
 
 std::string opus_encoder_stage::name() const {

@@ -213,17 +213,29 @@ private:
   std::array<std::uint8_t, max_frame_samples> payload_{};
 };
 
+/// Opus encoding. Digital silence is cheap: once `quiet_frames_before_reuse` frames of zeros
+/// in a row went through the encoder (its history is silence by then), a further frame of
+/// zeros is sent as the packet that encoding the last one gave, without running libopus. An
+/// outbound stream is silent whenever the agent is not speaking, and the encoder was most of
+/// an Opus call's CPU (bench_media: 4.8 ms per call-second, 2.5 of them encoding).
 class opus_encoder_stage final : public encoder_stage {
 public:
+  static constexpr std::uint32_t quiet_frames_before_reuse = 5;
+
   opus_encoder_stage(opus_encoder enc, std::uint8_t payload_type, rtp_handler* next) noexcept;
   void on_frame(const frame_view& f) override;
   std::string name() const override;
   std::uint64_t errors() const noexcept { return errors_; }
+  /// Frames sent as the last silence packet, without encoding.
+  std::uint64_t reused() const noexcept { return reused_; }
 
 private:
   opus_encoder enc_;
   std::array<std::uint8_t, 512> payload_{};
+  std::size_t payload_size_ = 0; ///< of the last packet encoded (payload_ keeps it)
+  std::uint32_t quiet_frames_ = 0;
   std::uint64_t errors_ = 0;
+  std::uint64_t reused_ = 0;
 };
 
 /// The packetiser: stamps SSRC, sequence number and timestamp (the stream's base plus the

@@ -97,3 +97,45 @@ TEST_CASE("media stages: Opus conceals with PLC up to the limit, then plays sile
   dec.emit(media_time{400ms}, 20);
   CHECK(out.sizes.back() == 320);
 }
+
+namespace {
+/// Keeps the payload of every packet an encoder stage sends.
+class payloads final : public rtp_handler {
+public:
+  void on_rtp(const rtp_packet& p) override { all.emplace_back(p.payload.begin(), p.payload.end()); }
+  std::string name() const override { return "payloads"; }
+  std::vector<std::vector<std::uint8_t>> all;
+};
+} // namespace
+
+TEST_CASE("media stages: Opus sends steady silence without encoding it, and speaks on cleanly") {
+  payloads sent;
+  opus_encoder_stage stage{opus_encoder{opus_settings{}}, 111, &sent};
+  // 200 ms of tone, 600 ms of zeros, 400 ms of tone: 60 frames.
+  std::vector<std::int16_t> pcm = test::tone(440, 8000, 3200, 16000);
+  pcm.insert(pcm.end(), 9600, std::int16_t{0});
+  const auto after = test::tone(440, 8000, 6400, 16000, 12800);
+  pcm.insert(pcm.end(), after.begin(), after.end());
+  for (std::uint32_t k = 0; k * 320 < pcm.size(); ++k)
+    stage.on_frame(frame_view{std::span<const std::int16_t>{pcm}.subspan(k * 320, 320), 16000,
+                              media_time{k * 20ms}, k, frame_origin::audio});
+  REQUIRE(sent.all.size() == 60);
+  CHECK(stage.errors() == 0);
+  // 30 silent frames: the first five are encoded, the other 25 reuse the fifth's packet.
+  CHECK(stage.reused() == 30 - opus_encoder_stage::quiet_frames_before_reuse);
+  for (std::size_t k = 15; k < 40; ++k)
+    CHECK(sent.all[k] == sent.all[14]);
+
+  // Decoded, the silence is silent and the tone after it is the tone, at its level.
+  opus_decoder dec{16000};
+  std::vector<std::int16_t> out(320), decoded;
+  for (const auto& p : sent.all) {
+    REQUIRE(dec.decode(p, out) == 320);
+    decoded.insert(decoded.end(), out.begin(), out.end());
+  }
+  const auto span = std::span<const std::int16_t>{decoded};
+  CHECK(test::rms(span.subspan(20 * 320, 15 * 320)) < 20); // frames 20-34: silence
+  const auto tail = span.subspan(45 * 320, 15 * 320);       // 100 ms after speech resumed
+  CHECK(test::tone_fraction(tail, 440, 16000) > 0.9);
+  CHECK(test::rms(tail) == doctest::Approx(8000 / std::sqrt(2.0)).epsilon(0.25));
+}
