@@ -100,9 +100,15 @@ rtp_error inbound_chain::push(std::span<const std::uint8_t> datagram, media_time
     ++ignored_; // comfort noise, an unnegotiated codec...
     return rtp_error::ok;
   }
-  if (!have_ssrc_ || p.ssrc != ssrc_) {
+  // The audio's source is the call's source: a new one (the peer restarted, a transfer)
+  // starts the audio state afresh. Events from another SSRC (some gateways send RFC 4733 on a
+  // stream of their own) are decoded but neither reset the audio nor enter its statistics:
+  // their sequence numbers are another space.
+  if (!have_ssrc_ || (audio && p.ssrc != ssrc_)) {
     if (have_ssrc_) {
       ++source_changes_;
+      earlier_received_ += stats_.total_received();
+      earlier_lost_ += static_cast<std::uint64_t>(stats_.total_lost());
       stats_.reset();
       jitter_->reset();
       decoder_->reset();
@@ -111,7 +117,7 @@ rtp_error inbound_chain::push(std::span<const std::uint8_t> datagram, media_time
     have_ssrc_ = true;
     ssrc_ = p.ssrc;
   }
-  stats_.update(p.sequence, p.timestamp, arrival, audio);
+  if (p.ssrc == ssrc_) stats_.update(p.sequence, p.timestamp, arrival, audio);
   if (audio)
     jitter_->on_rtp(p);
   else if (dtmf_)

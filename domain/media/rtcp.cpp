@@ -291,6 +291,10 @@ void receiver_stats::reset() noexcept {
 }
 
 void receiver_stats::restart(std::uint16_t seq) noexcept {
+  if (received_ > 0) { // a range that counted (not the start of counting after probation)
+    prior_received_ += received_;
+    prior_lost_ += std::max<std::int64_t>(0, cumulative_lost());
+  }
   base_seq_ = seq;
   max_seq_ = seq;
   bad_seq_ = 0x10000 + 1; // matches no 16-bit value

@@ -10,6 +10,7 @@
 
 #include "domain/media/media_time.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -189,6 +190,14 @@ public:
   bool valid() const noexcept { return started_ && probation_ == 0; }
   void reset() noexcept;
 
+  /// Packets received and lost over this source's whole life: unlike received() and
+  /// cumulative_lost(), which RFC 3550 restarts when the source jumps (A.1), these add up the
+  /// ranges (for the call record's counters). Packets on probation are not counted.
+  std::uint64_t total_received() const noexcept { return prior_received_ + received_; }
+  std::int64_t total_lost() const noexcept {
+    return prior_lost_ + std::max<std::int64_t>(0, cumulative_lost());
+  }
+
 private:
   void restart(std::uint16_t seq) noexcept;
 
@@ -202,6 +211,8 @@ private:
   std::uint64_t received_ = 0;
   std::int64_t expected_prior_ = 0;
   std::uint64_t received_prior_ = 0;
+  std::uint64_t prior_received_ = 0; ///< ranges before the last restart
+  std::int64_t prior_lost_ = 0;
   bool have_transit_ = false;
   std::int32_t transit_ = 0;
   std::uint32_t jitter_q4_ = 0; ///< jitter times 16 (A.8's integer form)

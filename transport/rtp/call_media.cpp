@@ -170,10 +170,10 @@ struct call_media::session final : media_sink, clocked_stream {
     call_media_summary s;
     if (parts_.in) {
       send_report(to_media_time(steady_clock::now()), true);
-      const auto& st = parts_.in->stats();
-      s.packets_received = st.received();
-      s.packets_lost = static_cast<std::uint64_t>(std::max<std::int64_t>(0, st.cumulative_lost()));
-      s.jitter_ms = static_cast<double>(st.jitter()) * 1000.0 / parts_.clock_rate_hz;
+      s.packets_received = parts_.in->packets_received(); // every source of the call
+      s.packets_lost = parts_.in->packets_lost();
+      s.jitter_ms =
+          static_cast<double>(parts_.in->stats().jitter()) * 1000.0 / parts_.clock_rate_hz;
     }
     s.packets_sent = packets_sent_;
     if (parts_.recorder) {

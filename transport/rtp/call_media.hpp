@@ -56,7 +56,8 @@ struct call_media_config {
 
 struct call_media_summary {
   port_stats port{};
-  std::uint64_t packets_received = 0, packets_lost = 0; ///< from the inbound receiver stats
+  /// Audio packets from the peer over the whole call (every source and restart added up).
+  std::uint64_t packets_received = 0, packets_lost = 0;
   double jitter_ms = 0;
   std::uint64_t packets_sent = 0;     ///< RTP packets handed to the socket
   std::uint64_t recording_frames = 0; ///< stereo frames written to the WAV

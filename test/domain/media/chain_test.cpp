@@ -478,6 +478,70 @@ TEST_CASE("media chain: bad datagrams, other payload types and a new source") {
   CHECK(b->source_changes() == 1);
   CHECK(b->jitter().stats().played >= 35);
   CHECK(b->stats().extended_highest_sequence() == 40019);
+  // The call's totals add both sources up (each source's first packet is on probation).
+  CHECK(b->stats().received() == 19);
+  CHECK(b->packets_received() == 38);
+  CHECK(b->packets_lost() == 0);
+  // Source 8 restarts its numbering (a confirmed jump, RFC 3550 A.1) after losing 2 packets.
+  for (std::uint16_t i = 22; i < 25; ++i, now += 20ms)
+    CHECK(b->push(packet(0, static_cast<std::uint16_t>(40000 + i), 999999u + i * 160u, 8), now) ==
+          rtp_error::ok);
+  for (std::uint16_t i = 0; i < 10; ++i, now += 20ms)
+    CHECK(b->push(packet(0, static_cast<std::uint16_t>(10000 + i), 0, 8), now) == rtp_error::ok);
+  CHECK(b->stats().received() < 10); // RTCP's range restarted...
+  CHECK(b->packets_received() == 38 + 3 + 9); // ... the call's count did not (the jump's
+  CHECK(b->packets_lost() == 2);              // first packet is not counted)
+}
+
+TEST_CASE("media chain: RFC 4733 events on an SSRC of their own leave the audio alone") {
+  events ev;
+  inbound_options o;
+  o.codec = codec_params::pcmu(101);
+  o.on_event = ev.callback();
+  auto b = must(build_inbound_chain(o));
+  auto header = [](std::uint8_t pt, std::uint16_t seq, std::uint32_t ts, std::uint32_t ssrc,
+                   bool marker) {
+    std::vector<std::uint8_t> d(12, 0);
+    d[0] = 0x80;
+    d[1] = static_cast<std::uint8_t>(pt | (marker ? 0x80 : 0));
+    d[2] = static_cast<std::uint8_t>(seq >> 8);
+    d[3] = static_cast<std::uint8_t>(seq);
+    for (int k = 0; k < 4; ++k) {
+      d[4 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ts >> (24 - 8 * k));
+      d[8 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * k));
+    }
+    return d;
+  };
+  media_time now{0};
+  std::uint16_t audio_seq = 0;
+  auto audio = [&] {
+    auto d = header(0, audio_seq, audio_seq * 160u, 0xa, false);
+    d.insert(d.end(), 160, 0xFF);
+    CHECK(b->push(d, now) == rtp_error::ok);
+    ++audio_seq;
+  };
+  for (int i = 0; i < 10; ++i, now += 20ms) {
+    audio();
+    b->tick(now);
+  }
+  // Digit 5 from SSRC 0xe, 100 ms, end packet sent three times, between audio packets.
+  for (std::uint16_t k = 0; k < 8; ++k, now += 20ms) {
+    const bool end = k >= 5;
+    const auto dur = static_cast<std::uint16_t>(std::min<int>(k + 1, 5) * 160);
+    auto d = header(101, static_cast<std::uint16_t>(500 + k), 77777, 0xe, k == 0);
+    d.insert(d.end(), {5, static_cast<std::uint8_t>((end ? 0x80 : 0) | 10),
+                       static_cast<std::uint8_t>(dur >> 8), static_cast<std::uint8_t>(dur)});
+    CHECK(b->push(d, now) == rtp_error::ok);
+    audio();
+    b->tick(now);
+  }
+  const auto digits = ev.of<dtmf_received>();
+  REQUIRE(digits.size() == 1);
+  CHECK(digits[0].digit == '5');
+  CHECK(b->remote_ssrc() == 0xa);
+  CHECK(b->source_changes() == 0);        // the audio was never reset
+  CHECK(b->packets_received() == 18 - 1); // audio only (its first packet on probation)
+  CHECK(b->packets_lost() == 0);
 }
 
 TEST_CASE("media chain: both sides recorded in one stereo file") {
