@@ -909,6 +909,13 @@ result<page<dnc_entry>> sql_store::list_dnc(const tenant_id& t, std::int64_t off
   return out;
 }
 
+result<bool> sql_store::is_dnc(const tenant_id& t, std::string_view e164) {
+  auto n = run("SELECT 1 FROM dnc_numbers WHERE tenant_id = $1 AND number = $2",
+               {t.str(), std::string{e164}});
+  if (!n) return std::move(n).err();
+  return *n > 0;
+}
+
 result<std::vector<std::string>> sql_store::dnc_numbers(const tenant_id& t) {
   return select_all<std::string>("SELECT number FROM dnc_numbers WHERE tenant_id = $1"
                                  " ORDER BY number",

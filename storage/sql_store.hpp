@@ -112,6 +112,7 @@ public:
   result<page<dnc_entry>> list_dnc(const tenant_id& t, std::int64_t offset,
                                    std::int64_t limit) override;
   result<std::vector<std::string>> dnc_numbers(const tenant_id& t) override;
+  result<bool> is_dnc(const tenant_id& t, std::string_view e164) override;
 
 protected:
   explicit sql_store(sql_dialect d)

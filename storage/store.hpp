@@ -146,6 +146,8 @@ public:
                                            std::int64_t limit) = 0; ///< oldest first
   /// All of a tenant's DNC numbers (for the import-time check).
   virtual result<std::vector<std::string>> dnc_numbers(const tenant_id& t) = 0;
+  /// Whether the tenant lists `e164` (one indexed lookup: the check before a call is placed).
+  virtual result<bool> is_dnc(const tenant_id& t, std::string_view e164) = 0;
 };
 
 /// Opens the store a URL names: `sqlite:<path>` (the file and its folder are created) or

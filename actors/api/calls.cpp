@@ -68,10 +68,14 @@ status must_exist(const result<T>& r, std::string_view field, std::string_view w
                std::string{field}};
 }
 
-/// Runs on STORAGE: the agent, trunk and campaign named must be the tenant's, and a caller
-/// id must come from somewhere.
+/// Runs on STORAGE: the agent, trunk and campaign named must be the tenant's, a caller id
+/// must come from somewhere, and the number must not be on the tenant's do-not-call list.
 result<originate_request> check_originate(storage::store& s, const tenant_id& t,
                                           originate_request r) {
+  auto dnc = s.is_dnc(t, r.to);
+  if (!dnc) return std::move(dnc).err();
+  if (*dnc)
+    return error{errc::validation, "to: " + r.to + " is on the do-not-call list", "to"};
   if (auto ok = must_exist(s.get_agent(t, r.agent), "agentId", "agent", r.agent.value); !ok)
     return std::move(ok).err();
   auto trunk = s.get_sip_trunk(t, r.trunk);

@@ -2020,6 +2020,11 @@ class CallsTest(GobidCase):
                        status=201)
         self.assertError(self.api("POST", "/calls", {**good, "trunkId": bare["id"]}, tok), 422,
                          field="from")
+        # A number on the tenant's do-not-call list is never dialled, however it is written.
+        self.ok("POST", "/dnc", {"numbers": ["+12125550123"], "reason": "asked"}, tok,
+                status=201)
+        self.assertError(self.api("POST", "/calls", good, tok), 422, "validation_failed",
+                         field="to", mentions=("do-not-call",))
         # Nothing invalid was stored. (A valid request places a real call: test/sip covers
         # that with SIP peers that answer.)
         self.assertList(self.ok("GET", "/calls", token=tok), 0)

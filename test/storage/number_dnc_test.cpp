@@ -125,6 +125,9 @@ TEST_CASE("dnc: add skips numbers already listed; remove; list pages; numbers") 
     CHECK(MUST(s.dnc_numbers(t.id)) ==
           std::vector<std::string>{"+15550000001", "+15550000002", "+15550000003", "+15550000004"});
     CHECK(MUST(s.dnc_numbers(other.id)) == std::vector<std::string>{"+15550000001"});
+    CHECK(MUST(s.is_dnc(t.id, "+15550000004")));
+    CHECK_FALSE(MUST(s.is_dnc(t.id, "+15550000009")));
+    CHECK_FALSE(MUST(s.is_dnc(other.id, "+15550000004"))); // another tenant's list
 
     MUST(s.remove_dnc(t.id, "+15550000002"));
     CHECK(code_of(s.remove_dnc(t.id, "+15550000002")) == errc::not_found);
