@@ -78,6 +78,21 @@ struct events {
   }
 };
 
+/// A 12-byte RTP header (V=2, no CSRCs) for hand-made packets; append the payload.
+std::vector<std::uint8_t> rtp_header(std::uint8_t pt, std::uint16_t seq, std::uint32_t ts,
+                                     std::uint32_t ssrc, bool marker = false) {
+  std::vector<std::uint8_t> d(12, 0);
+  d[0] = 0x80;
+  d[1] = static_cast<std::uint8_t>(pt | (marker ? 0x80 : 0));
+  d[2] = static_cast<std::uint8_t>(seq >> 8);
+  d[3] = static_cast<std::uint8_t>(seq);
+  for (int k = 0; k < 4; ++k) {
+    d[4 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ts >> (24 - 8 * k));
+    d[8 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * k));
+  }
+  return d;
+}
+
 /// A named sink that keeps every frame it sees (the STT stand-in).
 class collecting_sink final : public pcm_sink {
 public:
@@ -449,15 +464,8 @@ TEST_CASE("media chain: bad datagrams, other payload types and a new source") {
   CHECK(b->rejected() == 1);
 
   auto packet = [](std::uint8_t pt, std::uint16_t seq, std::uint32_t ts, std::uint32_t ssrc) {
-    std::vector<std::uint8_t> d(12 + 160, 0xFF);
-    d[0] = 0x80;
-    d[1] = pt;
-    d[2] = static_cast<std::uint8_t>(seq >> 8);
-    d[3] = static_cast<std::uint8_t>(seq);
-    for (int k = 0; k < 4; ++k) {
-      d[4 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ts >> (24 - 8 * k));
-      d[8 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * k));
-    }
+    auto d = rtp_header(pt, seq, ts, ssrc);
+    d.insert(d.end(), 160, 0xFF);
     return d;
   };
   CHECK(b->push(packet(13, 1, 0, 7), media_time{0}) == rtp_error::ok); // comfort noise
@@ -499,23 +507,10 @@ TEST_CASE("media chain: RFC 4733 events on an SSRC of their own leave the audio 
   o.codec = codec_params::pcmu(101);
   o.on_event = ev.callback();
   auto b = must(build_inbound_chain(o));
-  auto header = [](std::uint8_t pt, std::uint16_t seq, std::uint32_t ts, std::uint32_t ssrc,
-                   bool marker) {
-    std::vector<std::uint8_t> d(12, 0);
-    d[0] = 0x80;
-    d[1] = static_cast<std::uint8_t>(pt | (marker ? 0x80 : 0));
-    d[2] = static_cast<std::uint8_t>(seq >> 8);
-    d[3] = static_cast<std::uint8_t>(seq);
-    for (int k = 0; k < 4; ++k) {
-      d[4 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ts >> (24 - 8 * k));
-      d[8 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * k));
-    }
-    return d;
-  };
   media_time now{0};
   std::uint16_t audio_seq = 0;
   auto audio = [&] {
-    auto d = header(0, audio_seq, audio_seq * 160u, 0xa, false);
+    auto d = rtp_header(0, audio_seq, audio_seq * 160u, 0xa);
     d.insert(d.end(), 160, 0xFF);
     CHECK(b->push(d, now) == rtp_error::ok);
     ++audio_seq;
@@ -528,7 +523,7 @@ TEST_CASE("media chain: RFC 4733 events on an SSRC of their own leave the audio 
   for (std::uint16_t k = 0; k < 8; ++k, now += 20ms) {
     const bool end = k >= 5;
     const auto dur = static_cast<std::uint16_t>(std::min<int>(k + 1, 5) * 160);
-    auto d = header(101, static_cast<std::uint16_t>(500 + k), 77777, 0xe, k == 0);
+    auto d = rtp_header(101, static_cast<std::uint16_t>(500 + k), 77777, 0xe, k == 0);
     d.insert(d.end(), {5, static_cast<std::uint8_t>((end ? 0x80 : 0) | 10),
                        static_cast<std::uint8_t>(dur >> 8), static_cast<std::uint8_t>(dur)});
     CHECK(b->push(d, now) == rtp_error::ok);
