@@ -541,6 +541,9 @@ struct server::impl {
   status start();
   void stop();
   void stop_locked(); ///< stop() with life_mu_ held
+  /// Sets `flag` (stopping or draining) under the core's lock, closes the acceptor on its
+  /// executor, and answers the connections open now (kept alive by the vector).
+  std::vector<std::shared_ptr<connection>> close_intake(bool core::*flag);
   bool drain(std::chrono::milliseconds timeout);
 
   void accept() {
@@ -668,19 +671,7 @@ bool server::impl::drain(std::chrono::milliseconds timeout) {
   {
     std::lock_guard life(life_mu_);
     if (!started_ || closing_) return true;
-    std::vector<std::shared_ptr<connection>> open;
-    {
-      std::lock_guard lk(core_->mu);
-      core_->draining = true;
-      for (auto& [id, weak] : core_->connections)
-        if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
-    net::post(acceptor_.get_executor(), [this] {
-      beast::error_code ec;
-      acceptor_.close(ec);
-      backoff_.cancel();
-    });
-    for (auto& c : open)
+    for (auto& c : close_intake(&core::draining))
       net::post(c->strand(), [c] { c->quiesce(); });
   }
   bool idle = false;
@@ -692,22 +683,27 @@ bool server::impl::drain(std::chrono::milliseconds timeout) {
   return idle;
 }
 
+std::vector<std::shared_ptr<connection>> server::impl::close_intake(bool core::*flag) {
+  std::vector<std::shared_ptr<connection>> open;
+  {
+    std::lock_guard lk(core_->mu);
+    (*core_).*flag = true;
+    for (auto& [id, weak] : core_->connections)
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+  }
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    backoff_.cancel();
+  });
+  return open;
+}
+
 void server::impl::stop_locked() {
   if (!started_ || joined_) return;
   if (!closing_) {
     closing_ = true;
-    std::vector<std::shared_ptr<connection>> open;
-    {
-      std::lock_guard lk(core_->mu);
-      core_->stopping = true;
-      for (auto& [id, weak] : core_->connections)
-        if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
-    net::post(acceptor_.get_executor(), [this] {
-      beast::error_code ec;
-      acceptor_.close(ec);
-      backoff_.cancel();
-    });
+    auto open = close_intake(&core::stopping);
     for (auto& c : open)
       net::post(c->strand(), [c] { c->shut(); });
     open.clear(); // outside core::mu: this may destroy connections

@@ -7,6 +7,8 @@
 #include "transport/rtp/engine.hpp"
 #include "transport/rtp/media_port.hpp"
 
+#include "../wait.hpp"
+
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -32,8 +34,7 @@ namespace gobi::rtp::test {
 
 using bytes = std::vector<std::byte>;
 
-/// How long a test waits for something that should happen at once.
-constexpr auto deadline = std::chrono::seconds(5);
+using gobi::test::deadline;
 
 /// An engine on its own slice of 100 ports from `first` (clear of gobid's default range and of
 /// other tests), on 127.0.0.1.
@@ -47,16 +48,7 @@ inline std::unique_ptr<engine> make_engine(std::uint16_t first, unsigned threads
   return e;
 }
 
-/// Polls `pred` until it holds or `within` passes; true if it held.
-inline bool eventually(const std::function<bool()>& pred,
-                       std::chrono::milliseconds within = deadline) {
-  const auto end = std::chrono::steady_clock::now() + within;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using gobi::test::eventually;
 
 /// An RTP packet: V=2, payload type `pt`, the given seq and SSRC, `payload` bytes of `fill`.
 inline bytes rtp_bytes(std::uint16_t seq, std::uint32_t ssrc, std::size_t payload = 160,

@@ -6,6 +6,10 @@
 
 #include "transport/sip/transport.hpp"
 
+#include "../wait.hpp"
+
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,19 +30,9 @@
 
 namespace gobi::sip::test {
 
-/// How long a test waits for something that should happen at once.
-constexpr auto deadline = std::chrono::seconds(5);
+using gobi::test::deadline;
 
-/// Polls `pred` until it holds or `within` passes; true if it held.
-inline bool eventually(const std::function<bool()>& pred,
-                       std::chrono::milliseconds within = deadline) {
-  const auto end = std::chrono::steady_clock::now() + within;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using gobi::test::eventually;
 
 inline std::string current_thread_name() {
   char name[32] = {};
@@ -131,28 +125,16 @@ public:
   /// Reads until `buffer()` holds at least `n` bytes; false on EOF, error or deadline.
   bool read_at_least(std::size_t n, std::chrono::milliseconds within = deadline) {
     const auto end = std::chrono::steady_clock::now() + within;
-    while (buf_.size() < n) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char chunk[4096];
-      const auto got = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (got <= 0) return false;
-      buf_.append(chunk, static_cast<std::size_t>(got));
-    }
+    while (buf_.size() < n)
+      if (read_some(end) != read::data) return false;
     return true;
   }
 
   /// Reads until `buffer()` contains `s`; false on EOF, error or deadline.
   bool read_until(std::string_view s, std::chrono::milliseconds within = deadline) {
     const auto end = std::chrono::steady_clock::now() + within;
-    while (buf_.find(s) == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !read_at_least(buf_.size() + 1, left)) return false;
-    }
+    while (buf_.find(s) == std::string::npos)
+      if (read_some(end) != read::data) return false;
     return true;
   }
 
@@ -161,21 +143,33 @@ public:
   bool closed_by_peer(std::chrono::milliseconds within = deadline) {
     const auto end = std::chrono::steady_clock::now() + within;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char chunk[4096];
-      const auto got = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (got <= 0) return true;
-      buf_.append(chunk, static_cast<std::size_t>(got));
+      switch (read_some(end)) {
+      case read::data: continue;
+      case read::closed: return true;
+      case read::timeout: return false;
+      }
     }
   }
 
   std::string& buffer() { return buf_; }
 
 private:
+  enum class read { data, closed, timeout };
+  /// Waits until `end` for bytes and appends what one recv gives: data, closed (EOF or
+  /// reset), or timeout (the deadline passed or poll failed).
+  read read_some(std::chrono::steady_clock::time_point end) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return read::timeout;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return read::timeout;
+    char chunk[4096];
+    const auto got = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (got <= 0) return read::closed;
+    buf_.append(chunk, static_cast<std::size_t>(got));
+    return read::data;
+  }
+
   int fd_ = -1;
   std::string buf_;
 };
@@ -313,6 +307,14 @@ inline transport_options loopback_options() {
   o.port = 0;
   o.threads = 2;
   return o;
+}
+
+/// A started transport on loopback (REQUIREs that it started).
+inline std::unique_ptr<transport> started(std::shared_ptr<transport_handler> h,
+                                          transport_options o = loopback_options()) {
+  auto t = std::make_unique<transport>(std::move(o), std::move(h));
+  REQUIRE(t->start().ok());
+  return t;
 }
 
 } // namespace gobi::sip::test

@@ -12,13 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<transport> started(std::shared_ptr<transport_handler> h,
-                                   transport_options o = loopback_options()) {
-  auto t = std::make_unique<transport>(std::move(o), std::move(h));
-  REQUIRE(t->start().ok());
-  return t;
-}
-
 const std::string tcp_via = "TCP 192.0.2.1:5070;branch=z9hG4bKt1;rport";
 
 } // namespace

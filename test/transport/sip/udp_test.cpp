@@ -16,13 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<transport> started(std::shared_ptr<transport_handler> h,
-                                   transport_options o = loopback_options()) {
-  auto t = std::make_unique<transport>(std::move(o), std::move(h));
-  REQUIRE(t->start().ok());
-  return t;
-}
-
 std::uint64_t handled(const transport_stats& s) {
   return s.received + s.malformed_answered + s.malformed_dropped;
 }
