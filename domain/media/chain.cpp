@@ -107,8 +107,6 @@ rtp_error inbound_chain::push(std::span<const std::uint8_t> datagram, media_time
   if (!have_ssrc_ || (audio && p.ssrc != ssrc_)) {
     if (have_ssrc_) {
       ++source_changes_;
-      earlier_received_ += stats_.total_received();
-      earlier_lost_ += static_cast<std::uint64_t>(stats_.total_lost());
       stats_.reset();
       jitter_->reset();
       decoder_->reset();

@@ -113,11 +113,9 @@ public:
   std::uint64_t source_changes() const noexcept { return source_changes_; }
   /// Audio packets received and lost over the whole call, every source and restart added up
   /// (stats() covers the current source's current range, as RTCP wants).
-  std::uint64_t packets_received() const noexcept {
-    return earlier_received_ + stats_.total_received();
-  }
+  std::uint64_t packets_received() const noexcept { return stats_.total_received(); }
   std::uint64_t packets_lost() const noexcept {
-    return earlier_lost_ + static_cast<std::uint64_t>(stats_.total_lost());
+    return static_cast<std::uint64_t>(stats_.total_lost());
   }
 
 private:
@@ -134,7 +132,6 @@ private:
   std::uint64_t rejected_ = 0;
   std::uint64_t ignored_ = 0;
   std::uint64_t source_changes_ = 0;
-  std::uint64_t earlier_received_ = 0, earlier_lost_ = 0; ///< sources before the current one
   receiver_stats stats_{receiver_stats::options{}};
   std::optional<dtmf_detector> dtmf_;
   // Stages, last to first (each points at the next).

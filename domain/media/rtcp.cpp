@@ -287,7 +287,11 @@ std::optional<std::chrono::microseconds> round_trip_time(const report_block& b,
 // --- receiver_stats ----------------------------------------------------------------------
 
 void receiver_stats::reset() noexcept {
+  const auto received = total_received();
+  const auto lost = total_lost();
   *this = receiver_stats{opts_};
+  prior_received_ = received; // the lifetime totals go on across sources
+  prior_lost_ = lost;
 }
 
 void receiver_stats::restart(std::uint16_t seq) noexcept {

@@ -188,11 +188,13 @@ public:
   /// Interarrival jitter in RTP clock units.
   std::uint32_t jitter() const noexcept { return jitter_q4_ >> 4; }
   bool valid() const noexcept { return started_ && probation_ == 0; }
+  /// A new source: everything starts again except the lifetime totals below.
   void reset() noexcept;
 
-  /// Packets received and lost over this source's whole life: unlike received() and
-  /// cumulative_lost(), which RFC 3550 restarts when the source jumps (A.1), these add up the
-  /// ranges (for the call record's counters). Packets on probation are not counted.
+  /// Packets received and lost over the stream's whole life: unlike received() and
+  /// cumulative_lost(), which RFC 3550 restarts when the source jumps (A.1) or changes
+  /// (reset), these add up every range (for the call record's counters). Packets on
+  /// probation are not counted.
   std::uint64_t total_received() const noexcept { return prior_received_ + received_; }
   std::int64_t total_lost() const noexcept {
     return prior_lost_ + std::max<std::int64_t>(0, cumulative_lost());

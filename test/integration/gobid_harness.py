@@ -94,6 +94,15 @@ def free_udp_range(count, low=20000, high=60000):
     raise HarnessError(f"no {count} consecutive free UDP ports on loopback")
 
 
+def read_log(path):
+    """A log file's text, undecodable bytes replaced; None when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
 def wait_until(predicate, timeout_s, what, interval_s=0.05):
     """Polls `predicate` until it returns something truthy (returned) or the deadline passes
     (HarnessError naming `what` and the last value seen)."""
@@ -371,18 +380,12 @@ class Gobid:
 
     def logged_errors(self):
         """gobid's log lines at level error or critical (5xx answers are logged so)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return []
+        text = read_log(self.log_path) or ""
         return [l for l in text.splitlines() if re.match(r"^\S+ (error|critical) ", l)]
 
     def log_tail(self, lines=40):
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
+        text = read_log(self.log_path)
+        if text is None:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 

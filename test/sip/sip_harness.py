@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from gobid_harness import (LOOPBACK, Database, Gobid, HarnessError,  # noqa: E402
                            free_port, free_udp_port, free_udp_range, free_udp_tcp_port,
-                           wait_until)
+                           read_log, wait_until)
 
 SCENARIOS = os.path.join(HERE, "scenarios")
 BARESIP_TEMPLATES = os.path.join(HERE, "baresip")
@@ -528,10 +528,8 @@ class Baresip:
         return self._dump("enc")
 
     def log_tail(self, lines=40):
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
+        text = read_log(self.log_path)
+        if text is None:
             return "(no log)"
         text = re.sub(r"\x1b\[[0-9;]*m", "", text)
         return f"--- baresip {self.name} log:\n" + "\n".join(text.splitlines()[-lines:])

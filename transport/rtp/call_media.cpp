@@ -162,9 +162,9 @@ struct call_media::session final : media_sink, clocked_stream {
   }
 
   /// Stops events, sends the BYE, writes the rest of the recording (its file is closed by
-  /// close_recording()). The port is closed right after, in the same handler.
+  /// close_recording()). The port is closed right after, in the same handler. Once (close()
+  /// posts it once).
   call_media_summary finish() {
-    if (finished_) return summary_;
     finished_ = true;
     pending_.clear();
     call_media_summary s;
@@ -181,7 +181,6 @@ struct call_media::session final : media_sink, clocked_stream {
       s.recording_frames = parts_.recorder->frames_written();
     }
     s.srtp_failures = srtp_failures_;
-    summary_ = s;
     return s;
   }
 
@@ -284,14 +283,15 @@ private:
 
   void send_rtp(std::span<const std::uint8_t> packet) {
     if (packet.size() < media::rtp_fixed_header_bytes || packet.size() > max_rtp_bytes) return;
-    std::memcpy(wire_.data(), packet.data(), packet.size());
-    std::size_t len = packet.size();
-    if (parts_.srtp_out) {
+    auto out = std::as_bytes(packet);
+    if (parts_.srtp_out) { // in place, with room for the tag: a copy of our own
+      std::memcpy(wire_.data(), packet.data(), packet.size());
+      std::size_t len = packet.size();
       const auto r = parts_.srtp_out->protect_rtp(wire_, len);
       if (!r) return;
-      len = r.length;
+      out = std::span(wire_).first(r.length);
     }
-    if (port_->send_rtp(std::span(wire_).first(len)) == send_result::sent) {
+    if (port_->send_rtp(out) == send_result::sent) {
       ++packets_sent_;
       octets_sent_ += packet.size() - media::rtp_fixed_header_bytes; // our sender: no CSRCs
     }
@@ -350,7 +350,6 @@ private:
   std::uint64_t srtp_failures_ = 0;
   time_point next_report_{};
   std::minstd_rand rng_;
-  call_media_summary summary_;
   std::array<std::byte, max_rtp_bytes + srtp_trailer_room> wire_{};
 };
 

@@ -10,7 +10,6 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -105,13 +104,36 @@ struct io_thread {
   std::mutex post_mutex;
   bool running = true;
 
-  /// Shared by every polled port of this thread (one poll at a time): recvmmsg's buffers.
+  /// Shared by every polled port of this thread (one poll at a time): recvmmsg's buffers,
+  /// its headers pointing into them once and for all.
   struct poll_buffers {
     std::array<std::array<std::byte, receive_buffer_bytes>, poll_batch> data;
-    std::array<::mmsghdr, poll_batch> msgs;
+    std::array<::mmsghdr, poll_batch> msgs{};
     std::array<::iovec, poll_batch> iov;
     std::array<::sockaddr_storage, poll_batch> from;
     std::array<std::array<char, CMSG_SPACE(sizeof(::timespec))>, poll_batch> control;
+
+    poll_buffers() noexcept {
+      for (unsigned i = 0; i < poll_batch; ++i) {
+        iov[i] = {data[i].data(), data[i].size()};
+        auto& h = msgs[i].msg_hdr;
+        h.msg_name = &from[i];
+        h.msg_iov = &iov[i];
+        h.msg_iovlen = 1;
+        h.msg_control = control[i].data();
+      }
+    }
+    poll_buffers(const poll_buffers&) = delete;
+    poll_buffers& operator=(const poll_buffers&) = delete;
+    /// The kernel overwrites the lengths (and flags) it fills in: room again before a call.
+    void reset_lengths() noexcept {
+      for (unsigned i = 0; i < poll_batch; ++i) {
+        auto& h = msgs[i].msg_hdr;
+        h.msg_namelen = sizeof from[i];
+        h.msg_controllen = control[i].size();
+        h.msg_flags = 0;
+      }
+    }
   };
   std::unique_ptr<poll_buffers> polling = std::make_unique<poll_buffers>();
 };
@@ -264,15 +286,12 @@ struct udp_port::impl final : media_port,
   // --- set up on the creating thread, before anyone else sees the port
   status adopt_sockets() {
     error_code ec;
+    // Both sockets come non-blocking from the allocator (sends fail fast, never wait).
     rtcp.assign(lease.ipv6() ? udp::v6() : udp::v4(), lease.take_rtcp_fd(), ec);
-    if (!ec) rtcp.non_blocking(true, ec); // sends fail fast (would_block) instead of waiting
     if (ec) return make_error(errc::internal, "cannot adopt RTP sockets: " + ec.message());
     // The RTP socket stays a plain descriptor until start() knows whether it is polled: one
     // in Asio's reactor is registered with epoll, and every datagram would wake the thread.
     rtp_fd = lease.take_rtp_fd();
-    const int flags = ::fcntl(rtp_fd, F_GETFL);
-    if (flags < 0 || ::fcntl(rtp_fd, F_SETFL, flags | O_NONBLOCK) != 0)
-      return make_error(errc::internal, "cannot make the RTP socket non-blocking");
     if (poll_rtp) { // polled arrivals are stamped by the kernel, not by the poll
       const int on = 1;
       if (::setsockopt(rtp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
@@ -301,14 +320,13 @@ struct udp_port::impl final : media_port,
     if (out) {
       stream = std::move(out);
       // Polled: the port is the clock's stream, reads its RTP socket and then ticks `stream`.
-      polled = poll_rtp;
-      if (polled)
+      if (poll_rtp)
         thread->clock->add(shared_from_this()); // on the clock's thread: at once
       else
         thread->clock->add(stream);
     }
     last_rtp = steady_clock::now();
-    if (!polled) {
+    if (!(poll_rtp && stream)) {
       error_code ec;
       rtp.assign(ipv6 ? udp::v6() : udp::v4(), rtp_fd, ec);
       if (!ec) {
@@ -343,10 +361,9 @@ struct udp_port::impl final : media_port,
   void close_here() {
     if (closed) return;
     closed = true;
-    if (polled)
-      thread->clock->remove(shared_from_this()); // on the clock's thread: at once
-    else if (stream)
-      thread->clock->remove(stream);
+    if (stream) // on the clock's thread: at once
+      thread->clock->remove(poll_rtp ? std::shared_ptr<clocked_stream>(shared_from_this())
+                                     : stream);
     timer.cancel();
     error_code ec;
     rtp.close(ec);
@@ -399,17 +416,7 @@ struct udp_port::impl final : media_port,
   void poll() {
     auto& b = *thread->polling;
     for (;;) {
-      for (unsigned i = 0; i < poll_batch; ++i) {
-        b.iov[i] = {b.data[i].data(), b.data[i].size()};
-        auto& h = b.msgs[i].msg_hdr;
-        h.msg_name = &b.from[i];
-        h.msg_namelen = sizeof b.from[i];
-        h.msg_iov = &b.iov[i];
-        h.msg_iovlen = 1;
-        h.msg_control = b.control[i].data();
-        h.msg_controllen = b.control[i].size();
-        h.msg_flags = 0;
-      }
+      b.reset_lengths();
       const int n = ::recvmmsg(rtp_fd, b.msgs.data(), poll_batch, MSG_DONTWAIT, nullptr);
       if (n <= 0) return; // nothing waiting (EAGAIN), or an ICMP error reported: next tick
       const auto steady_now = steady_clock::now();
@@ -550,7 +557,6 @@ struct udp_port::impl final : media_port,
   std::shared_ptr<clocked_stream> stream;
   source_latch<udp::endpoint> rtp_latch, rtcp_latch;
   bool rtcp_mux = false;
-  bool polled = false; ///< registered with the clock itself (poll_rtp and a stream)
   bool started = false;
   bool closed = false;
   bool timed_out = false;

@@ -26,10 +26,9 @@ struct async_file_sink::file {
 
 // --- async_file_sink -------------------------------------------------------------------------
 
-async_file_sink::async_file_sink(file_writer& w, std::shared_ptr<file> f, std::string path) noexcept
+async_file_sink::async_file_sink(file_writer& w, std::shared_ptr<file> f) noexcept
     : writer_(&w)
-    , file_(std::move(f))
-    , path_(std::move(path)) {}
+    , file_(std::move(f)) {}
 
 async_file_sink::~async_file_sink() {
   if (!closed_) close();
@@ -112,7 +111,7 @@ result<std::unique_ptr<async_file_sink>> file_writer::open(const std::string& pa
     ++stats_.files_opened;
   }
   return std::unique_ptr<async_file_sink>(
-      new async_file_sink(*this, std::make_shared<async_file_sink::file>(fd), path));
+      new async_file_sink(*this, std::make_shared<async_file_sink::file>(fd)));
 }
 
 file_writer_stats file_writer::stats() const {

@@ -72,18 +72,16 @@ public:
   void close(std::function<void(bool)> done = {});
 
   bool ok() const noexcept;
-  const std::string& path() const noexcept { return path_; }
 
   struct file; ///< the descriptor and its status, shared with queued jobs
 
 private:
   friend class file_writer;
-  async_file_sink(file_writer& w, std::shared_ptr<file> f, std::string path) noexcept;
+  async_file_sink(file_writer& w, std::shared_ptr<file> f) noexcept;
   void hand_over();
 
   file_writer* writer_;
   std::shared_ptr<file> file_;
-  std::string path_;
   std::vector<std::uint8_t> chunk_;
   std::uint64_t offset_ = 0; ///< file offset of chunk_[0]
   bool closed_ = false;
