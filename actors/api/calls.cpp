@@ -15,7 +15,6 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
-#include <iterator>
 
 namespace gobi::actors::api {
 

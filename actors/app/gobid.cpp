@@ -268,11 +268,8 @@ int run(const app::config& cfg) {
                         caf::anon_send(api_h, actors::atom::http::value, std::move(x));
                       }};
   if (auto ok = server.start(); !ok) {
-    stop_all({sip_h.address(), calls_h.address(), tts_h.address()});
-    caf::anon_send_exit(api_h, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(root_h, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(storage_h, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(auth_h, caf::exit_reason::user_shutdown);
+    stop_all({sip_h.address(), calls_h.address(), tts_h.address(), api_h.address(),
+              root_h.address(), storage_h.address(), auth_h.address()});
     return fatal("--http-port: " + ok.err().message);
   }
   spdlog::info("gobid listening on http://{}:{} and sip:{}:{} (UDP, TCP; RTP {}-{}, SRTP {}); "
@@ -309,13 +306,8 @@ int run(const app::config& cfg) {
     }
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100)); // last BYEs on the wire
-  caf::anon_send_exit(api_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(calls_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(sip_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(tts_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(root_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(auth_h, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(storage_h, caf::exit_reason::user_shutdown);
+  stop_all({api_h.address(), calls_h.address(), sip_h.address(), tts_h.address(),
+            root_h.address(), auth_h.address(), storage_h.address()});
   sys.await_all_actors_done();
   transport->stop();
   media->stop();

@@ -150,8 +150,9 @@ std::string describe_codec(const sdp::negotiated_media& m) {
   return m.codec + "/" + std::to_string(m.clock_rate);
 }
 
-sdp::capabilities caps() {
-  return sdp::capabilities{};
+const sdp::capabilities& caps() {
+  static const sdp::capabilities c{};
+  return c;
 }
 
 std::string sdp_session_id() {
@@ -362,8 +363,6 @@ status start_media(self_ptr self, const sdp::negotiated_media& m) {
 
 void ask_greeting(self_ptr self) {
   auto& st = self->state;
-  if (st.greeting_asked) return;
-  st.greeting_asked = true;
   auto text = st.agent_info.greeting_message;
   if (text.empty() || !st.env.tts) return;
   self->request(st.env.tts, std::chrono::seconds(10), atom::speak::value, text,

@@ -15,9 +15,8 @@ using self_ptr = call_supervisor_actor::stateful_pointer<call_supervisor_state>;
 
 /// Where an inbound call goes: the number dialled, and the agent that answers it.
 struct inbound_route {
-  phone_number number;
+  phone_number number; ///< its campaign, if any, is the call's
   agent answering;
-  std::optional<campaign_id> campaign;
 };
 
 /// The E.164 candidates for a Request-URI user: as written with a '+', and as the normaliser
@@ -46,8 +45,7 @@ result<inbound_route> route_number(storage::store& s, const std::vector<std::str
     if (n->agent) {
       auto a = s.get_agent(n->tenant, *n->agent);
       if (!a) return std::move(a).err();
-      auto campaign = n->campaign; // read before *n is moved from
-      return inbound_route{std::move(*n), std::move(*a), std::move(campaign)};
+      return inbound_route{std::move(*n), std::move(*a)};
     }
     if (n->campaign) {
       auto cmp = s.get_campaign(n->tenant, *n->campaign);
@@ -61,7 +59,7 @@ result<inbound_route> route_number(storage::store& s, const std::vector<std::str
       for (auto& ca : agents) {
         if (!ca.active) continue;
         auto a = s.get_agent(n->tenant, ca.agent);
-        if (a) return inbound_route{std::move(*n), std::move(*a), cmp->id};
+        if (a) return inbound_route{std::move(*n), std::move(*a)};
       }
       return error{errc::not_found, "campaign " + cmp->id.value + " has no active agent"};
     }
@@ -168,14 +166,14 @@ call_supervisor_actor::behavior_type call_supervisor(self_ptr self, telephony_en
                 return refuse(self, key, packet->msg, 486, "Busy Here", true);
               auto rec = new_record(self, r.number.tenant, call_direction::inbound);
               rec.agent = r.answering.id;
-              rec.campaign = r.campaign;
+              rec.campaign = r.number.campaign;
               rec.number = r.number.id;
               rec.to = r.number.number;
               auto from = packet->msg.from();
               rec.from = from ? from->uri.user : std::string{};
               if (auto e = sv.env.phones->to_e164(rec.from); e) rec.from = *e;
               rec.sip_call_id = sip_layer::call_id_of(packet->msg);
-              inbound_start start{key, std::move(*packet), r.number, r.campaign};
+              inbound_start start{key, std::move(*packet)};
               auto h = self->spawn(call_inbound, sv.env, sv.sip, std::move(r.answering), rec,
                                    std::move(start));
               track(self, rec, h);
@@ -247,7 +245,7 @@ call_supervisor_actor::behavior_type call_supervisor(self_ptr self, telephony_en
               rec.to = req.to;
               rec.from = req.from.empty() ? l.trunk.from_number : req.from;
               auto h = self->spawn(call_outbound, sv.env, sv.sip, std::move(l.a), rec,
-                                   outbound_start{std::move(req), std::move(l.trunk)});
+                                   outbound_start{std::move(l.trunk)});
               track(self, rec, h);
               self->request(h, defaults::actor_request_timeout, atom::get::value)
                   .then([rp](call_record& r) mutable { rp.deliver(std::move(r)); },

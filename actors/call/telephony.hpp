@@ -118,11 +118,8 @@ void connect(const call_supervisor_actor& sup, const sip_endpoint_actor& sip);
 struct inbound_start {
   std::string key; ///< server transaction of the INVITE
   sip_packet invite;
-  phone_number number;
-  std::optional<campaign_id> campaign;
 };
 struct outbound_start {
-  originate_request req;
   sip_trunk trunk;
 };
 
@@ -167,7 +164,6 @@ struct call_state {
 
   // Greeting
   pcm_ptr greeting;
-  bool greeting_asked = false;
 
   std::uint64_t timer_generation = 0;
   std::vector<caf::typed_response_promise<call_record>> hangup_waiters;

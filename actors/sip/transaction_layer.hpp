@@ -155,7 +155,6 @@ public:
 private:
   struct server_txn;
   struct client_txn;
-  template <class Txn> void run(Txn& t, const std::string& key, sip::actions acts, output& out);
   void apply_server(const std::string& key, sip::actions acts, output& out);
   void apply_client(const std::string& key, sip::actions acts, output& out);
   void arm(bool server, const std::string& key, sip::timer_id id, millis at);
