@@ -2,7 +2,6 @@
 
 #include "domain/defaults.hpp"
 #include "domain/sip/builder.hpp"
-#include "domain/sip/dialog.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -177,6 +176,12 @@ sip_endpoint_actor::behavior_type sip_endpoint(self_ptr self,
         carry_out(self);
       },
       [self](atom::respond, std::string& key, sip::message& resp) {
+        // A final answer for a call no CALL took (CALL_SUPERVISOR refused it): no CALL will
+        // bind, so a CANCEL kept for one is forgotten.
+        if (resp.status >= 200) {
+          auto cid = sip_layer::call_id_of(resp);
+          if (!bound(self, cid)) self->state.cancelled_unbound.erase(cid);
+        }
         respond_stateful(self, key, std::move(resp));
         carry_out(self);
       },
