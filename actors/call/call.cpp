@@ -414,6 +414,7 @@ void answer_inbound(self_ptr self) {
     send_bye(self);
     return finish(self, call_outcome::failed, 200, "media failed: " + ok.err().message);
   }
+  persist(self); // codec, srtp, recording path: visible while the call lives
 }
 
 /// The SDP answer to an offer, with our media port (opened on first use).

@@ -283,9 +283,11 @@ class Capacity(SippCase):
     def test_second_call_gets_486_or_503_with_retry_after(self):
         before = self.call_ids()
         holder = self.sipp("holder", "uac", service=INBOUND_USER, duration_ms=8000).start()
-        self.t.wait_calls(lambda calls: [c for c in calls if c["id"] not in before
-                                         and c["status"] == "ANSWERED"],
-                          10, "the first call ANSWERED")
+        live = self.t.wait_calls(lambda calls: [c for c in calls if c["id"] not in before
+                                                and c["status"] == "ANSWERED"],
+                                 10, "the first call ANSWERED")
+        # A live call shows what was negotiated, not only once it has ended.
+        self.assertRegex(str(live[0]["codec"]), r"(?i)pcm[ua]", live[0])
         s = self.sipp("refused", scenario("uac_busy.xml"), service=INBOUND_USER)
         s.run()
         self.assert_sipp_ok(s)
