@@ -63,7 +63,8 @@ enum class call_direction { inbound, outbound };
 /// DIALING (INVITE sent / received) -> RINGING (180/183 seen or sent) -> ANSWERED (2xx) ->
 /// ENDED; any state may go straight to ENDED.
 enum class call_status { dialing, ringing, answered, ended };
-/// How a call ended (the verdict a campaign's retry policy acts on; see sip/outcome.hpp).
+/// How a call ended (the verdict a campaign's retry policy acts on; see sip/outcome.hpp,
+/// which decides it from SIP answers).
 enum class call_outcome { answered, busy, no_answer, rejected, failed, cancelled };
 
 std::string_view to_string(agent_status) noexcept;

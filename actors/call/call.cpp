@@ -127,24 +127,6 @@ sip::peer dialog_peer(self_ptr self) {
   return p;
 }
 
-call_outcome to_outcome(sip::call_outcome o) {
-  switch (o) {
-  case sip::call_outcome::answered:
-    return call_outcome::answered;
-  case sip::call_outcome::busy:
-    return call_outcome::busy;
-  case sip::call_outcome::no_answer:
-    return call_outcome::no_answer;
-  case sip::call_outcome::rejected:
-    return call_outcome::rejected;
-  case sip::call_outcome::failed:
-    return call_outcome::failed;
-  case sip::call_outcome::cancelled:
-    return call_outcome::cancelled;
-  }
-  return call_outcome::failed;
-}
-
 std::string describe_codec(const sdp::negotiated_media& m) {
   if (m.codec == "opus") return "opus/48000/2";
   return m.codec + "/" + std::to_string(m.clock_rate);
@@ -295,7 +277,7 @@ void hang_up(self_ptr self, std::string reason,
       st.provisional_seen ? sip::invite_progress::provisional_received : sip::invite_progress::sent,
       false, why);
   finish(self,
-         why == sip::cancel_reason::ring_timeout ? call_outcome::no_answer : to_outcome(v.outcome),
+         why == sip::cancel_reason::ring_timeout ? call_outcome::no_answer : v.outcome,
          487, std::move(reason));
 }
 
@@ -705,7 +687,7 @@ void on_invite_response(self_ptr self, const sip::message& resp) {
   auto reason = resp.reason.empty() ? std::string{sip::reason_phrase(resp.status)} : resp.reason;
   if (st.cancel != sip::cancel_reason::none && !st.rec.end_reason.empty())
     reason = st.rec.end_reason;
-  finish(self, to_outcome(v.outcome), resp.status, std::to_string(resp.status) + " " + reason);
+  finish(self, v.outcome, resp.status, std::to_string(resp.status) + " " + reason);
 }
 
 } // namespace
@@ -745,7 +727,7 @@ call_actor::behavior_type common_behavior(self_ptr self) {
           auto progress = st.provisional_seen ? sip::invite_progress::provisional_received
                                               : sip::invite_progress::sent;
           auto v = sip::verdict_for_no_response(progress, transport, st.cancel);
-          return finish(self, to_outcome(v.outcome), 0, v.reason);
+          return finish(self, v.outcome, 0, v.reason);
         }
         if (st.rec.direction == call_direction::inbound && method == "INVITE" &&
             key == st.invite_key && st.answered && !st.acked) {

@@ -2,24 +2,6 @@
 
 namespace gobi::sip {
 
-const char* to_string(call_outcome o) noexcept {
-  switch (o) {
-  case call_outcome::answered:
-    return "answered";
-  case call_outcome::busy:
-    return "busy";
-  case call_outcome::no_answer:
-    return "no-answer";
-  case call_outcome::rejected:
-    return "rejected";
-  case call_outcome::failed:
-    return "failed";
-  case call_outcome::cancelled:
-    return "cancelled";
-  }
-  return "failed";
-}
-
 const char* to_string(redial r) noexcept {
   switch (r) {
   case redial::safe:

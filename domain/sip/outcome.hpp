@@ -7,12 +7,14 @@
 /// response (timeout, transport error after sending, no answer to our CANCEL) is ambiguous:
 /// the callee may have answered or may still be ringing, so it is never redialled.
 
+#include "domain/model.hpp"
+
 #include <string>
 
 namespace gobi::sip {
 
-enum class call_outcome { answered, busy, no_answer, rejected, failed, cancelled };
-const char* to_string(call_outcome o) noexcept;
+/// The call record's outcome (domain/model.hpp; its names: to_string, parse_call_outcome).
+using gobi::call_outcome;
 
 enum class redial {
   safe,   ///< nothing was established: a retry per policy cannot double-call
